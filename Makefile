@@ -1,0 +1,33 @@
+# Every Go module in the repository: the core (.) and each module with a driver.
+MODULES := $(patsubst ./%,%,$(shell find . -name go.mod -not -path './.git/*' -exec dirname {} \; | sort))
+GO ?= go
+STATICCHECK_VERSION ?= v0.6.1
+TESTFLAGS ?= -race -count=1 -timeout 25m
+
+.PHONY: test lint bench fuzz demo services
+
+## test: run every module's tests (the README's test command)
+test:
+	@set -e; for m in $(MODULES); do echo "== go test $$m"; (cd $$m && $(GO) test $(TESTFLAGS) ./...); done
+
+## lint: gofmt, go vet and staticcheck on every module
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	@set -e; for m in $(MODULES); do echo "== vet+staticcheck $$m"; (cd $$m && $(GO) vet ./... && $(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) ./...); done
+
+## bench: side-by-side benchmarks (this library, gorilla/sessions, scs, Flask)
+bench:
+	cd bench && $(GO) test -run='^$$' -bench=. -benchmem ./...
+
+## fuzz: run every fuzz target for FUZZTIME (default 30s each)
+FUZZTIME ?= 30s
+fuzz:
+	@set -e; for p in taggedjson signer seal .; do for f in $$(cd $$p && $(GO) test -list 'Fuzz.*' . | grep ^Fuzz); do echo "== $$p $$f"; (cd $$p && $(GO) test -run='^$$' -fuzz="^$$f$$" -fuzztime=$(FUZZTIME) .); done; done
+
+## demo: the demo shop on the signed-cookie store
+demo:
+	$(GO) run ./cmd/sessiondemo
+
+## services: start the databases and caches the tests use
+services:
+	bash scripts/services.sh

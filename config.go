@@ -1,0 +1,206 @@
+package session
+
+import (
+	"crypto/sha1"
+	"fmt"
+	"hash"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+)
+
+// Defaults, equal to Flask's where Flask has one.
+const (
+	DefaultCookieName    = "session"
+	DefaultSalt          = "cookie-session"
+	DefaultLifetime      = 31 * 24 * time.Hour
+	DefaultKeyPrefix     = "session:"
+	DefaultUserIDKey     = "_user_id"
+	DefaultMaxCookieSize = 4096
+)
+
+// Config configures a Manager. The zero value of every field but SecretKey
+// is a sensible default; New reports invalid combinations.
+type Config struct {
+	// SecretKey signs (and, with Encrypted, encrypts) cookies. Flask's
+	// SECRET_KEY: the same string makes both sides read each other's cookies.
+	SecretKey string
+	// FallbackKeys are older keys still accepted when reading (Flask 3.1's
+	// SECRET_KEY_FALLBACKS). A cookie verified by one is re-issued under
+	// SecretKey on that response.
+	FallbackKeys []string
+
+	// Digest is the HMAC hash of signed cookies; default SHA-1 as Flask.
+	Digest func() hash.Hash
+	// Salt is the key-derivation salt of signed cookies; default "cookie-session".
+	Salt string
+
+	// CookieName defaults to "session".
+	CookieName string
+	// Path defaults to "/".
+	Path string
+	// Domain is empty by default: a host-only cookie.
+	Domain string
+	// Secure sends the cookie over HTTPS only.
+	Secure bool
+	// DisableHTTPOnly lets page scripts read the cookie. HttpOnly is on by default.
+	DisableHTTPOnly bool
+	// SameSite defaults to Lax (0). http.SameSiteDefaultMode omits the
+	// attribute, as Flask does by default.
+	SameSite http.SameSite
+	// Partitioned adds the CHIPS attribute; it requires Secure.
+	Partitioned bool
+
+	// Lifetime is Flask's PERMANENT_SESSION_LIFETIME: a permanent session's
+	// cookie expiry, and the maximum age of every session. Default 31 days.
+	Lifetime time.Duration
+	// DisableRefresh stops re-issuing a permanent session on every request
+	// (Flask's SESSION_REFRESH_EACH_REQUEST = False).
+	DisableRefresh bool
+	// IdleTimeout, when set, ends a session that was not used for this long.
+	// Every request that uses the session renews it.
+	IdleTimeout time.Duration
+	// AbsoluteTimeout, when set, ends a session this long after it was
+	// created, however active. The creation time is kept in the session under
+	// the key "_created" (Unix seconds).
+	AbsoluteTimeout time.Duration
+
+	// Encrypted seals the cookie with AES-256-GCM under keys derived from
+	// SecretKey and FallbackKeys instead of signing it: clients cannot read
+	// it, and Flask cannot either.
+	Encrypted bool
+
+	// Store, when set, keeps session data on the server; the cookie carries
+	// only a random session id.
+	Store Store
+	// KeyPrefix is prepended to store keys; default "session:" as Flask-Session.
+	KeyPrefix string
+	// PlainStoreKeys stores a session under KeyPrefix+id, as Flask-Session
+	// does. By default the key is KeyPrefix + hex(SHA-256(id)), so a leaked
+	// store dump does not hand out live session ids.
+	PlainStoreKeys bool
+	// SignIDs signs the session id in the cookie the way Flask-Session's
+	// SESSION_USE_SIGNER does.
+	SignIDs bool
+	// Serializer encodes server-side session data; default Flask's tagged JSON.
+	Serializer Serializer
+	// UserIDKey names the session key that holds the logged-in user's id, so
+	// stores with a UserIndex can find a user's sessions. Default "_user_id"
+	// (Flask-Login's key).
+	UserIDKey string
+
+	// MaxCookieSize caps len(name)+len(value) of the session cookie; default
+	// 4096, what browsers keep. A larger session fails with *CookieTooLargeError.
+	MaxCookieSize int
+
+	// ErrorHandler answers a request whose session could not be committed
+	// (store failure, cookie too large). Default: log and 500.
+	ErrorHandler func(w http.ResponseWriter, r *http.Request, err error)
+	// OnInvalidCookie, when set, is told why an incoming cookie was rejected
+	// (the request goes on with a fresh, empty session).
+	OnInvalidCookie func(r *http.Request, err error)
+	// OnChangeAfterCommit, when set, is told about every change made to a
+	// session after its response was committed; such changes are lost. The
+	// error wraps ErrChangedAfterCommit and names the key. It is also logged.
+	OnChangeAfterCommit func(r *http.Request, err error)
+	// Logger receives errors and warnings; default slog.Default().
+	Logger *slog.Logger
+	// Now is the clock; default time.Now. Tests set it.
+	Now func() time.Time
+}
+
+// withDefaults returns a copy of c with defaults filled in, or an error for
+// invalid settings.
+func (c Config) withDefaults() (Config, error) {
+	bad := func(format string, args ...any) (Config, error) {
+		return c, fmt.Errorf("%w: "+format, append([]any{ErrConfig}, args...)...)
+	}
+	if c.SecretKey == "" {
+		return bad("SecretKey is empty; Flask refuses sessions without a secret key too")
+	}
+	for i, k := range c.FallbackKeys {
+		if k == "" {
+			return bad("FallbackKeys[%d] is empty", i)
+		}
+	}
+	if c.Digest == nil {
+		c.Digest = sha1.New
+	}
+	if c.Salt == "" {
+		c.Salt = DefaultSalt
+	}
+	if c.CookieName == "" {
+		c.CookieName = DefaultCookieName
+	}
+	if !validCookieName(c.CookieName) {
+		return bad("CookieName %q is not a valid cookie name", c.CookieName)
+	}
+	if c.Path == "" {
+		c.Path = "/"
+	}
+	if c.SameSite == 0 {
+		c.SameSite = http.SameSiteLaxMode
+	}
+	if c.Lifetime == 0 {
+		c.Lifetime = DefaultLifetime
+	}
+	if c.Lifetime < time.Second {
+		return bad("Lifetime %v is shorter than one second", c.Lifetime)
+	}
+	if c.IdleTimeout < 0 || c.AbsoluteTimeout < 0 {
+		return bad("IdleTimeout and AbsoluteTimeout must not be negative")
+	}
+	if c.KeyPrefix == "" {
+		c.KeyPrefix = DefaultKeyPrefix
+	}
+	if c.UserIDKey == "" {
+		c.UserIDKey = DefaultUserIDKey
+	}
+	if c.MaxCookieSize == 0 {
+		c.MaxCookieSize = DefaultMaxCookieSize
+	}
+	if c.Serializer == nil {
+		c.Serializer = TaggedJSON{}
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	if c.Encrypted && c.Store != nil {
+		return bad("Encrypted and Store exclude each other: a server-side session keeps only an id in the cookie")
+	}
+	if strings.HasPrefix(c.CookieName, "__Host-") {
+		if c.Domain != "" {
+			return bad("a __Host- cookie must not have a Domain (browsers reject it)")
+		}
+		if !c.Secure {
+			return bad("a __Host- cookie must be Secure (browsers reject it)")
+		}
+		if c.Path != "/" {
+			return bad("a __Host- cookie must have Path=/ (browsers reject it)")
+		}
+	}
+	if strings.HasPrefix(c.CookieName, "__Secure-") && !c.Secure {
+		return bad("a __Secure- cookie must be Secure (browsers reject it)")
+	}
+	if c.SameSite == http.SameSiteNoneMode && !c.Secure {
+		return bad("SameSite=None requires Secure (browsers reject it)")
+	}
+	if c.Partitioned && !c.Secure {
+		return bad("Partitioned requires Secure (browsers reject it)")
+	}
+	return c, nil
+}
+
+func validCookieName(name string) bool {
+	for i := 0; i < len(name); i++ {
+		b := name[i]
+		if b <= ' ' || b >= 0x7f || strings.IndexByte("()<>@,;:\\\"/[]?={}", b) >= 0 {
+			return false
+		}
+	}
+	return name != ""
+}

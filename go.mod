@@ -1,0 +1,3 @@
+module github.com/flaskgo/session
+
+go 1.22

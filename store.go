@@ -1,0 +1,94 @@
+package session
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// Errors returned by stores. Stores wrap them with context; match them with errors.Is.
+var (
+	// ErrNotFound means the store holds no live record under the key: it never
+	// existed, was deleted, or has expired.
+	ErrNotFound = errors.New("session: record not found")
+
+	// ErrConflict means a conditional write lost a race: the record changed (or
+	// appeared, or vanished) after it was loaded.
+	ErrConflict = errors.New("session: record changed since it was loaded")
+
+	// ErrStoreClosed is returned by a store used after Close.
+	ErrStoreClosed = errors.New("session: store is closed")
+)
+
+// Record is what a server-side store keeps for one session. Stores treat Data
+// as opaque bytes; the Manager encodes and decodes it.
+type Record struct {
+	// Data is the encoded session.
+	Data []byte
+	// Expires is when the store may forget the record. Load must report
+	// ErrNotFound for a record whose Expires is not after the store's clock.
+	Expires time.Time
+	// UserID is the owner of the session ("" when anonymous), kept for stores
+	// that implement UserIndex.
+	UserID string
+	// Version identifies the stored state. Load and the Updater set it; a
+	// store without Updater may leave it zero. It is opaque: only equality means
+	// something, and 0 means "no record".
+	Version uint64
+}
+
+// Store persists sessions on the server. Keys are the strings the Manager
+// derives from session ids (optionally a prefix and a hash of the id); a store
+// must accept any key of up to 250 bytes drawn from [A-Za-z0-9_:.-].
+//
+// A Store must be safe for concurrent use.
+type Store interface {
+	// Load returns the live record under key, or an error wrapping ErrNotFound.
+	Load(ctx context.Context, key string) (Record, error)
+	// Save stores rec under key unconditionally, replacing any record there.
+	Save(ctx context.Context, key string, rec Record) error
+	// Delete removes the record under key. Deleting a missing key is not an error.
+	Delete(ctx context.Context, key string) error
+}
+
+// Updater is implemented by stores that can write conditionally, so that two
+// overlapping requests of one visitor never silently overwrite each other.
+type Updater interface {
+	// SaveIfVersion stores rec under key only if the stored record's Version
+	// still equals rec.Version (rec.Version 0: only if there is no live record).
+	// It returns the new version. If the condition fails it returns an error
+	// wrapping ErrConflict and changes nothing.
+	SaveIfVersion(ctx context.Context, key string, rec Record) (newVersion uint64, err error)
+}
+
+// Toucher is implemented by stores that can move a record's expiry without
+// rewriting its data, so read-only requests stay cheap.
+type Toucher interface {
+	// Touch sets the expiry of the live record under key. It returns an error
+	// wrapping ErrNotFound if there is none. Touch does not change Version.
+	Touch(ctx context.Context, key string, expires time.Time) error
+}
+
+// Sweeper is implemented by stores whose backend does not expire records on
+// its own. The Manager never calls it; run it from a timer or a CLI.
+type Sweeper interface {
+	// DeleteExpired removes expired records and reports how many it removed.
+	DeleteExpired(ctx context.Context) (int, error)
+}
+
+// SessionInfo describes one stored session of a user.
+type SessionInfo struct {
+	Key     string    // store key
+	UserID  string    // owner
+	Expires time.Time // when the record expires
+}
+
+// UserIndex is implemented by stores that can find the sessions of one user
+// without scanning every record.
+type UserIndex interface {
+	// UserSessions lists the live sessions whose Record.UserID is userID.
+	UserSessions(ctx context.Context, userID string) ([]SessionInfo, error)
+	// DeleteUserSessions deletes the sessions of userID, except the keys listed
+	// in except, and reports how many it deleted.
+	DeleteUserSessions(ctx context.Context, userID string, except ...string) (int, error)
+}
