@@ -477,8 +477,8 @@ func TestConcurrentUse(t *testing.T) {
 }
 
 func TestAllocations(t *testing.T) {
-	if testing.CoverMode() != "" {
-		t.Skip("coverage instrumentation changes allocation counts")
+	if testing.CoverMode() != "" || raceEnabled {
+		t.Skip("coverage and the race detector change allocation counts")
 	}
 	s := mustNew(t, Config{Keys: [][]byte{testKey}})
 	now := time.Unix(1700000000, 0)
