@@ -68,7 +68,9 @@ type Config struct {
 
 	// Encrypted seals the cookie with AES-256-GCM under keys derived from
 	// SecretKey and FallbackKeys instead of signing it: clients cannot read
-	// it, and Flask cannot either.
+	// it, and Flask cannot either. Every key must then be at least 32 bytes.
+	// The payload is not compressed, so its length leaks nothing about secrets
+	// stored next to attacker-chosen values.
 	Encrypted bool
 
 	// Store, when set, keeps session data on the server; the cookie carries

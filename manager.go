@@ -37,7 +37,11 @@ func New(cfg Config) (*Manager, error) {
 			m.idSigner, err = signer.New(signer.Config{Keys: keys, Salt: "flask-session"})
 		}
 	case cfg.Encrypted:
-		m.sealer, err = seal.New(keys)
+		// No compression: with attacker-influenced values next to secrets,
+		// the token length would leak the secrets (CRIME).
+		if m.sealer, err = seal.New(keys); err == nil {
+			m.sealer = m.sealer.WithoutCompression()
+		}
 	default:
 		m.signer, err = signer.New(signer.Config{Keys: keys, Salt: cfg.Salt, Digest: cfg.Digest})
 	}

@@ -153,7 +153,11 @@ func (d *decoder) object() (any, error) {
 		d.firstKey = ""
 		return map[string]any{}, nil
 	}
-	m := make(map[string]any)
+	// The members of small objects are collected on the stack: a one-key
+	// object is usually a tag and needs no map at all, and otherwise the
+	// map is made once with the right size.
+	var small [8]member
+	var m map[string]any
 	var (
 		first          string // first key in document order
 		diFirst        string // first key of the object stored under " di"
@@ -191,6 +195,17 @@ func (d *decoder) object() (any, error) {
 			first = key
 			untagCandidate = d.untag && isTagKey(key)
 		}
+		if m == nil && n < len(small) {
+			small[n] = member{key, val}
+		} else {
+			if m == nil {
+				m = make(map[string]any, 2*len(small))
+				for _, p := range small {
+					m[p.key] = p.val
+				}
+			}
+			m[key] = val
+		}
 		n++
 		if untagCandidate {
 			switch key {
@@ -202,7 +217,6 @@ func (d *decoder) object() (any, error) {
 				tStart, tEnd = vStart, d.i
 			}
 		}
-		m[key] = val
 		d.skipWS()
 		if d.i < len(d.s) {
 			if c := d.s[d.i]; c == ',' {
@@ -221,7 +235,23 @@ func (d *decoder) object() (any, error) {
 	if len(pending) > 0 {
 		return nil, pending[0].err
 	}
-	if untagCandidate && len(m) == 1 {
+	if m == nil {
+		if untagCandidate {
+			// A tag object has one distinct key (repeats are allowed:
+			// the last value wins).
+			single := true
+			for _, p := range small[1:n] {
+				single = single && p.key == first
+			}
+			if single {
+				return d.untagObject(start, first, small[n-1].val, diFirst, tStart, tEnd)
+			}
+		}
+		m = make(map[string]any, n)
+		for _, p := range small[:n] {
+			m[p.key] = p.val
+		}
+	} else if untagCandidate && len(m) == 1 {
 		return d.untagObject(start, first, m[first], diFirst, tStart, tEnd)
 	}
 	return m, nil
@@ -238,6 +268,10 @@ func (d *decoder) array() (any, error) {
 		d.depth--
 		return []any{}, nil
 	}
+	// Short lists are collected on the stack and copied once into a slice
+	// of the right size.
+	var small [8]any
+	n := 0
 	var list []any
 	var tagErr error
 	for {
@@ -250,7 +284,16 @@ func (d *decoder) array() (any, error) {
 				tagErr = err
 			}
 		}
-		list = append(list, v)
+		if list == nil && n < len(small) {
+			small[n] = v
+			n++
+		} else {
+			if list == nil {
+				list = make([]any, n, 2*n)
+				copy(list, small[:n])
+			}
+			list = append(list, v)
+		}
 		d.skipWS()
 		if d.i < len(d.s) {
 			if c := d.s[d.i]; c == ',' {
@@ -268,7 +311,16 @@ func (d *decoder) array() (any, error) {
 	if tagErr != nil {
 		return nil, tagErr
 	}
+	if list == nil {
+		list = make([]any, n)
+		copy(list, small[:n])
+	}
 	return list, nil
+}
+
+type member struct {
+	key string
+	val any
 }
 
 type pendingErr struct {

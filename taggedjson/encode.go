@@ -22,7 +22,6 @@ import (
 // ErrUnsupportedValue or ErrTooDeep.
 func Marshal(m map[string]any) ([]byte, error) {
 	var e encoder
-	e.keys = e.keyBuf[:0]
 	dst := make([]byte, 0, 256)
 	if m == nil {
 		return append(dst, "{}"...), nil
@@ -40,7 +39,6 @@ func Marshal(m map[string]any) ([]byte, error) {
 // unchanged.
 func AppendValue(dst []byte, v any) ([]byte, error) {
 	var e encoder
-	e.keys = e.keyBuf[:0]
 	out, err := e.appendValue(dst, v, 0)
 	if err != nil {
 		return dst, finish(err)
@@ -48,12 +46,10 @@ func AppendValue(dst []byte, v any) ([]byte, error) {
 	return out, nil
 }
 
-// encoder carries a stack of map keys shared by all nesting levels, so that
-// sorting keys does not allocate for ordinary sessions.
-type encoder struct {
-	keys   []string
-	keyBuf [32]string
-}
+// encoder holds the encoding methods. It has no state: each map level sorts
+// its keys in a small array on its own stack frame, so ordinary sessions
+// encode without allocating anything but the output.
+type encoder struct{}
 
 func tooDeep() error {
 	return encErr(ErrTooDeep, "more than "+strconv.Itoa(MaxDepth)+" nested containers (or a value that contains itself)")
@@ -185,16 +181,15 @@ func appendMapOf[V any](e *encoder, dst []byte, m map[string]V, depth int) ([]by
 		}
 		return append(dst, '}'), nil
 	}
-	base := len(e.keys)
+	var arr [16]string
+	keys := arr[:0]
 	valid := true
 	for k := range m {
-		e.keys = append(e.keys, k)
+		keys = append(keys, k)
 		if valid && !utf8.ValidString(k) {
 			valid = false
 		}
 	}
-	keys := e.keys[base:]
-	defer func() { e.keys = e.keys[:base] }()
 	if !valid {
 		return appendRepairedMap(e, dst, m, keys, depth)
 	}
