@@ -41,11 +41,17 @@ type Record struct {
 // derives from session ids (optionally a prefix and a hash of the id); a store
 // must accept any key of up to 250 bytes drawn from [A-Za-z0-9_:.-].
 //
-// A Store must be safe for concurrent use.
+// A Store must be safe for concurrent use. A call with a cancelled context
+// either succeeds or returns an error wrapping context.Canceled; it never
+// reports ErrNotFound for a key it did not look up.
+//
+// storetest.Run checks all of this contract.
 type Store interface {
 	// Load returns the live record under key, or an error wrapping ErrNotFound.
+	// The returned Expires is accurate to about a second.
 	Load(ctx context.Context, key string) (Record, error)
 	// Save stores rec under key unconditionally, replacing any record there.
+	// A record whose Expires is not in the future is deleted instead.
 	Save(ctx context.Context, key string, rec Record) error
 	// Delete removes the record under key. Deleting a missing key is not an error.
 	Delete(ctx context.Context, key string) error
@@ -57,7 +63,8 @@ type Updater interface {
 	// SaveIfVersion stores rec under key only if the stored record's Version
 	// still equals rec.Version (rec.Version 0: only if there is no live record).
 	// It returns the new version. If the condition fails it returns an error
-	// wrapping ErrConflict and changes nothing.
+	// wrapping ErrConflict and changes nothing. An expired record counts as
+	// absent: version 0 may replace it, and its old version conflicts.
 	SaveIfVersion(ctx context.Context, key string, rec Record) (newVersion uint64, err error)
 }
 
