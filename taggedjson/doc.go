@@ -36,6 +36,17 @@
 // becomes a JSON object that honours its json tags. As with Python
 // dataclasses in Flask, this is one-way: it reads back as a map.
 //
+// # Reading
+//
+// Untagging follows Flask exactly, including its leniencies: " di" drops the
+// last two characters of the inner key without checking them, " t" over a
+// string gives a tuple of characters, " b" uses Python's forgiving base64
+// decoder, " u" accepts everything uuid.UUID() accepts, and a " d" text that
+// werkzeug's parse_date cannot read becomes nil. Where Flask raises (a bad
+// UUID, bad base64 padding, a " t" over a number, ...) Unmarshal returns
+// ErrInvalidTag. As in Flask ≥ 3.0.1, a tagged value that a later duplicate
+// key replaces is never converted, so it cannot cause an error.
+//
 // # Differences from Python that cannot be avoided
 //
 //   - Python strings may hold lone surrogates (from an escaped "\udc00" that
@@ -46,6 +57,10 @@
 //   - Datetimes carry whole seconds only and come back in UTC; Python's
 //     two-digit-year rule applies when reading, so a written year 0001 reads
 //     back as 2001 (as it does in Flask).
+//   - Flask turns {" m": x} into Markup(str(x)) for any x. Unmarshal does the
+//     same except for a datetime or a dict with two or more keys somewhere in
+//     x, whose text depends on the original UTC offset or key order; those
+//     return ErrInvalidTag. Flask itself never writes such a tag.
 //   - Nesting deeper than MaxDepth is rejected in both directions; Python's
 //     limit depends on the interpreter's stack and is close to 1000.
 package taggedjson

@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -30,23 +31,31 @@ type pydiffFile struct {
 	} `json:"encode"`
 }
 
-func loadPydiff(t *testing.T) *pydiffFile {
-	t.Helper()
+func readPydiff() (*pydiffFile, error) {
 	f, err := os.Open("testdata/pydiff.json")
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	defer f.Close()
 	dec := json.NewDecoder(f)
 	dec.UseNumber()
 	var p pydiffFile
 	if err := dec.Decode(&p); err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	if len(p.Decode) < 1000 || len(p.Encode) < 200 {
-		t.Fatalf("pydiff.json looks truncated: %d decode, %d encode cases", len(p.Decode), len(p.Encode))
+		return nil, fmt.Errorf("pydiff.json looks truncated: %d decode, %d encode cases", len(p.Decode), len(p.Encode))
 	}
-	return &p
+	return &p, nil
+}
+
+func loadPydiff(t *testing.T) *pydiffFile {
+	t.Helper()
+	p, err := readPydiff()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
 }
 
 func TestPythonDecodeAgreement(t *testing.T) {

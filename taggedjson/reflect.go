@@ -56,7 +56,9 @@ func (e *encoder) appendRV(dst []byte, rv reflect.Value, depth int) ([]byte, err
 		if rv.IsNil() {
 			return append(dst, "null"...), nil
 		}
-		if t.Implements(jsonMarshalerType) || t.Implements(textMarshalerType) {
+		// *time.Time and friends are tagged like their values (a
+		// *time.Time would otherwise go out through its MarshalJSON).
+		if !directTypes[t.Elem()] && (t.Implements(jsonMarshalerType) || t.Implements(textMarshalerType)) {
 			return e.viaJSON(dst, rv, depth)
 		}
 		// Each indirection counts as a level so that a pointer cycle ends.

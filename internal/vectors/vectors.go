@@ -135,7 +135,7 @@ type HeaderCase struct {
 	IncomingCookie *string `json:"incoming_cookie"`
 	Now            int64   `json:"now"`
 	// Actions are raw: [op, args...]; see ParsedActions.
-	Actions           [][]any `json:"actions"`
+	Actions           [][]any  `json:"actions"`
 	ExpectedSetCookie []string `json:"expected_set_cookie"`
 	// ExpectedVary is the Vary header; nil means absent.
 	ExpectedVary        *string `json:"expected_vary"`
