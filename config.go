@@ -18,6 +18,8 @@ const (
 	DefaultKeyPrefix     = "session:"
 	DefaultUserIDKey     = "_user_id"
 	DefaultMaxCookieSize = 4096
+	// DefaultMinCompressSize is Config.MinCompressSize's default.
+	DefaultMinCompressSize = 256
 )
 
 // Config configures a Manager. The zero value of every field but SecretKey
@@ -65,6 +67,14 @@ type Config struct {
 	// created, however active. The creation time is kept in the session under
 	// the key "_created" (Unix seconds).
 	AbsoluteTimeout time.Duration
+
+	// MinCompressSize: session payloads shorter than this many bytes are
+	// never compressed. Default 256: a typical session then costs no deflate
+	// to write and no inflate to read, for a few more bytes of cookie. A
+	// negative value applies Flask's rule (compress whenever it saves 2 bytes)
+	// at every size. Compressed cookies cannot be byte-identical to Flask's
+	// anyway (Go's deflate is not C zlib); Flask reads both kinds.
+	MinCompressSize int
 
 	// Encrypted seals the cookie with AES-256-GCM under keys derived from
 	// SecretKey and FallbackKeys instead of signing it: clients cannot read
@@ -143,6 +153,9 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.SameSite == 0 {
 		c.SameSite = http.SameSiteLaxMode
+	}
+	if c.MinCompressSize == 0 {
+		c.MinCompressSize = DefaultMinCompressSize
 	}
 	if c.Lifetime == 0 {
 		c.Lifetime = DefaultLifetime

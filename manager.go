@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"sync"
 
 	"github.com/flaskgo/session/seal"
 	"github.com/flaskgo/session/signer"
@@ -17,6 +18,8 @@ type Manager struct {
 	signer   *signer.Signer // signed cookies
 	sealer   *seal.Sealer   // encrypted cookies
 	idSigner *signer.Signer // server-side ids, Flask-Session style
+
+	commitLocks [64]sync.Mutex // see updateStored
 }
 
 // New checks cfg and returns a Manager. Every error wraps ErrConfig.
@@ -43,7 +46,8 @@ func New(cfg Config) (*Manager, error) {
 			m.sealer = m.sealer.WithoutCompression()
 		}
 	default:
-		m.signer, err = signer.New(signer.Config{Keys: keys, Salt: cfg.Salt, Digest: cfg.Digest})
+		m.signer, err = signer.New(signer.Config{Keys: keys, Salt: cfg.Salt, Digest: cfg.Digest,
+			MinCompressLen: max(cfg.MinCompressSize, 0)})
 	}
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrConfig, err)

@@ -8,8 +8,10 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	mathrand "math/rand"
 	"net/http"
+	"sync"
 	"time"
 )
 
@@ -199,6 +201,12 @@ func (m *Manager) updateStored(ctx context.Context, s *Session, now time.Time) (
 		}
 		return false, nil
 	}
+	// Serialize this process's commits to the session: overlapping requests
+	// then conflict at most once each instead of racing each other through
+	// the retry loop. Other processes are still handled by the loop.
+	lock := m.commitLock(s.storeKey)
+	lock.Lock()
+	defer lock.Unlock()
 	local := s.values
 	for attempt := 0; ; attempt++ {
 		rec, err := m.record(s, now)
@@ -235,6 +243,13 @@ func (m *Manager) updateStored(ctx context.Context, s *Session, now time.Time) (
 		s.values = merge(curValues, local, s)
 		s.version = cur.Version
 	}
+}
+
+// commitLock returns the stripe of Manager.commitLocks guarding key.
+func (m *Manager) commitLock(key string) *sync.Mutex {
+	h := fnv.New32a()
+	h.Write([]byte(key))
+	return &m.commitLocks[h.Sum32()%uint32(len(m.commitLocks))]
 }
 
 // merge replays the changes recorded in s (whose values are local) on top of

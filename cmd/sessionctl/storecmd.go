@@ -1,0 +1,646 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"text/tabwriter"
+	"time"
+
+	session "github.com/flaskgo/session"
+	"github.com/flaskgo/session/sqlstore"
+)
+
+const storeHelp = `Usage:
+  sessionctl store <command> --store URL [flags] [arguments]
+
+Inspect and manage a server-side session store.
+
+Commands:
+  stats            count the records
+  ls               list keys with their expiry and user
+  show KEY         print one record, decoded
+  rm KEY...        delete records
+  revoke --user ID delete every session of a user (except --except KEY)
+  purge-expired    delete expired records (stores without native expiry)
+
+The store comes from --store URL or the environment variable SESSIONCTL_STORE:
+  memory:  file:DIR  sqlite:FILE  postgres://...  mysql://user:pass@host:port/db
+  redis://host:port[/db]  redis+cluster://h1:p1,h2:p2
+
+Keys are store keys, as 'ls' prints them: by default "session:" followed by
+the SHA-256 of the session id. With --id, show and rm take session ids (the
+cookie value of a server-side session) and derive the key the way
+session.Manager does (--key-prefix, --plain-keys).
+
+Run 'sessionctl store <command> --help' for a command's flags and examples.
+
+Exit status: 0 ok, 1 not found, 2 usage error, 3 store or I/O error.
+`
+
+type storeCmd struct {
+	name string
+	help helpText
+	run  func(ctx context.Context, s stdio, c *storeFlags, b backend, args []string) error
+	// flags registers the command's own flags.
+	flags func(fs *flag.FlagSet, c *storeFlags)
+	// args checks the number of positional arguments.
+	args func(n int) error
+}
+
+// storeFlags holds the flags of every store command; each command
+// registers the ones it uses.
+type storeFlags struct {
+	url, table string
+	json       bool
+	batch      int
+
+	// ls and stats
+	prefix string
+	user   string
+	all    bool
+	quiet  bool
+
+	// show and rm
+	typed     bool
+	ids       bool
+	keyPrefix string
+	plainKeys bool
+
+	// revoke
+	except stringList
+
+	fs *flag.FlagSet
+}
+
+func exactly(k int, what string) func(int) error {
+	return func(n int) error {
+		if n != k {
+			return usageErr("want %s, got %d arguments", what, n)
+		}
+		return nil
+	}
+}
+
+func none(n int) error {
+	if n != 0 {
+		return usageErr("takes no arguments, got %d", n)
+	}
+	return nil
+}
+
+func idFlags(fs *flag.FlagSet, c *storeFlags) {
+	fs.BoolVar(&c.ids, "id", false, "arguments are session ids (cookie values), not store keys; ids may start with \"-\": put them after --")
+	fs.StringVar(&c.keyPrefix, "key-prefix", session.DefaultKeyPrefix, "with --id: the Manager's Config.KeyPrefix")
+	fs.BoolVar(&c.plainKeys, "plain-keys", false, "with --id: the Manager uses Config.PlainStoreKeys (key = prefix + id)")
+}
+
+func storeCommands() []storeCmd {
+	return []storeCmd{
+		{
+			name: "stats",
+			help: helpText{
+				usage: "sessionctl store stats --store URL [--prefix P] [--table T] [--json]",
+				about: `
+Count the records where the backend can do so cheaply: SQL COUNT(*) (with the
+number of expired rows awaiting purge-expired), Redis SCAN of the keys that
+start with --prefix, the record files of a file store. Otherwise it says
+"unknown".`,
+				examples: `  sessionctl store stats --store sqlite:/var/lib/app/sessions.db
+  SESSIONCTL_STORE=redis://127.0.0.1:6379/0 sessionctl store stats --json`,
+			},
+			flags: func(fs *flag.FlagSet, c *storeFlags) {
+				fs.StringVar(&c.prefix, "prefix", "", "count only keys starting with `P` (Redis default: \"session:\")")
+			},
+			args: none,
+			run:  runStats,
+		},
+		{
+			name: "ls",
+			help: helpText{
+				usage: "sessionctl store ls --store URL [--user ID] [--prefix P] [--all] [-q] [--json]",
+				about: `
+List the live records: key, expiry (UTC) and owner ("-" for anonymous), sorted
+by key. --user lists one user's sessions, --prefix the keys starting with P
+(on Redis the default is "session:", the Manager's key prefix, and keys are
+found with SCAN). --all includes expired records a SQL or file store still
+holds. -q prints keys only, one per line.`,
+				examples: `  sessionctl store ls --store sqlite:sessions.db
+  sessionctl store ls --store redis://127.0.0.1:6379 --user 42
+  sessionctl store ls --store "$URL" -q --user 42 | xargs sessionctl store rm --store "$URL"`,
+			},
+			flags: func(fs *flag.FlagSet, c *storeFlags) {
+				fs.StringVar(&c.prefix, "prefix", "", "only keys starting with `P` (Redis default: \"session:\")")
+				fs.StringVar(&c.user, "user", "", "only sessions of the user with this `ID`")
+				fs.BoolVar(&c.all, "all", false, "include expired records still stored")
+				fs.BoolVar(&c.quiet, "q", false, "print keys only")
+			},
+			args: none,
+			run:  runLs,
+		},
+		{
+			name: "show",
+			help: helpText{
+				usage: "sessionctl store show --store URL [--typed] [--id] [--json] KEY",
+				about: `
+Print the record under KEY: expiry, owner, version and the session, decoded
+with Flask's tagged JSON serializer (plain JSON, or the typed form with
+--typed). Data that is not tagged JSON is printed as base64. Exit 1 if there
+is no live record under KEY.`,
+				examples: `  sessionctl store show --store sqlite:sessions.db session:4f0c...e1
+  sessionctl store show --store redis://127.0.0.1:6379 --id -- "$SESSION_COOKIE_VALUE"`,
+			},
+			flags: func(fs *flag.FlagSet, c *storeFlags) {
+				fs.BoolVar(&c.typed, "typed", false, "print the session in the typed form of the test vectors")
+				idFlags(fs, c)
+			},
+			args: exactly(1, "one KEY"),
+			run:  runShow,
+		},
+		{
+			name: "rm",
+			help: helpText{
+				usage: "sessionctl store rm --store URL [--id] [--json] KEY...",
+				about: `
+Delete the records under the given keys. Exit 1 if any of them had no live
+record (the others are still deleted).`,
+				examples: `  sessionctl store rm --store sqlite:sessions.db session:4f0c...e1
+  sessionctl store rm --store "$URL" --id -- "$SESSION_COOKIE_VALUE"`,
+			},
+			flags: idFlags,
+			args: func(n int) error {
+				if n == 0 {
+					return usageErr("want at least one KEY")
+				}
+				return nil
+			},
+			run: runRm,
+		},
+		{
+			name: "revoke",
+			help: helpText{
+				usage: "sessionctl store revoke --store URL --user ID [--except KEY]... [--json]",
+				about: `
+Delete every session of the user ID ("log out everywhere"), except the keys
+given with --except, through the store's user index, and print how many were
+deleted.`,
+				examples: `  sessionctl store revoke --store postgres://app@db/app --user 42
+  sessionctl store revoke --store "$URL" --user 42 --except session:4f0c...e1`,
+			},
+			flags: func(fs *flag.FlagSet, c *storeFlags) {
+				fs.StringVar(&c.user, "user", "", "the user's `ID` (required)")
+				fs.Var(&c.except, "except", "keep the session under this `KEY` (repeatable)")
+			},
+			args: none,
+			run:  runRevoke,
+		},
+		{
+			name: "purge-expired",
+			help: helpText{
+				usage: "sessionctl store purge-expired --store URL [--batch N] [--json]",
+				about: `
+Delete the expired records of a store that does not expire records itself
+(SQL, file), in batches, and print how many were deleted. On a terminal a
+progress line is updated in place (on stderr). Redis expires records natively:
+there is nothing to do. Run it from cron or a systemd timer.`,
+				examples: `  sessionctl store purge-expired --store sqlite:/var/lib/app/sessions.db
+  SESSIONCTL_STORE=file:/var/lib/app/sessions sessionctl store purge-expired --json`,
+			},
+			flags: func(fs *flag.FlagSet, c *storeFlags) {
+				fs.IntVar(&c.batch, "batch", sqlstore.DefaultSweepBatch, "SQL: rows deleted per statement")
+			},
+			args: none,
+			run:  runPurge,
+		},
+	}
+}
+
+func runStore(s stdio, args []string) error {
+	if len(args) == 0 {
+		fmt.Fprint(s.err, storeHelp)
+		return errReported(exitUsage)
+	}
+	switch args[0] {
+	case "-h", "-help", "--help", "help":
+		if len(args) > 1 && args[0] == "help" {
+			return runStore(s, []string{args[1], "--help"})
+		}
+		fmt.Fprint(s.out, storeHelp)
+		return nil
+	}
+	for _, sc := range storeCommands() {
+		if sc.name != args[0] {
+			continue
+		}
+		return errReported(finish(s, "sessionctl store "+sc.name, runStoreCmd(s, sc, args[1:])))
+	}
+	return usageErr("unknown store command %q (want stats, ls, show, rm, revoke or purge-expired)", args[0])
+}
+
+// runStoreCmd parses a store command's flags, opens the store and runs it.
+func runStoreCmd(s stdio, sc storeCmd, args []string) error {
+	c := &storeFlags{fs: newFlagSet("store " + sc.name)}
+	c.fs.StringVar(&c.url, "store", "", "store `URL` (default: $"+envStore+")")
+	c.fs.StringVar(&c.table, "table", sqlstore.DefaultTable, "SQL: the sessions `table`")
+	c.fs.BoolVar(&c.json, "json", false, "print one JSON object")
+	if sc.flags != nil {
+		sc.flags(c.fs, c)
+	}
+	pos, err := parse(s, c.fs, sc.help, args)
+	if err != nil {
+		return err
+	}
+	if err := sc.args(len(pos)); err != nil {
+		return err
+	}
+	if c.url == "" {
+		c.url = os.Getenv(envStore)
+	}
+	if c.url == "" {
+		return usageErr("no store: give --store URL or set %s", envStore)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	b, err := openBackend(ctx, c.url, storeOpts{table: c.table, batch: c.batch})
+	if err != nil {
+		return err
+	}
+	defer b.close()
+	return sc.run(ctx, s, c, b, pos)
+}
+
+// prefix returns --prefix, or the backend's default when it was not given.
+func (c *storeFlags) prefixFor(b backend) string {
+	if _, ok := b.(*redisBackend); ok && !isSet(c.fs, "prefix") {
+		return session.DefaultKeyPrefix
+	}
+	return c.prefix
+}
+
+func timeJSON(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return t.UTC().Format(time.RFC3339)
+}
+
+// when writes an expiry for people: the UTC time and how far away it is.
+func when(t, now time.Time) string {
+	if t.IsZero() {
+		return "never"
+	}
+	d := t.Sub(now).Round(time.Second)
+	rel := "in " + human(int64(d/time.Second))
+	if d < 0 {
+		rel = human(int64(-d/time.Second)) + " ago"
+	}
+	return t.UTC().Format(time.RFC3339) + " (" + rel + ")"
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+func runStats(ctx context.Context, s stdio, c *storeFlags, b backend, _ []string) error {
+	n, err := b.count(ctx, c.prefixFor(b))
+	if err != nil {
+		return storeErr(err)
+	}
+	if c.json {
+		v := map[string]any{"store": b.describe(), "records": nil, "expired": nil}
+		if n.known {
+			v["records"], v["counted"] = n.total, n.what
+			if n.expired >= 0 {
+				v["expired"] = n.expired
+			}
+		}
+		return outErr(writeJSON(s.out, v))
+	}
+	tw := tabwriter.NewWriter(s.out, 0, 4, 2, ' ', 0)
+	fmt.Fprintf(tw, "store:\t%s\n", b.describe())
+	switch {
+	case !n.known:
+		fmt.Fprintf(tw, "records:\tunknown (this store cannot count its records cheaply)\n")
+	case n.expired > 0:
+		fmt.Fprintf(tw, "records:\t%d %s, %d of them expired (run purge-expired)\n", n.total, n.what, n.expired)
+	default:
+		fmt.Fprintf(tw, "records:\t%d %s\n", n.total, n.what)
+	}
+	return outErr(tw.Flush())
+}
+
+// outErr classifies a failure to write the output.
+func outErr(err error) error {
+	if err != nil {
+		return storeErr(err)
+	}
+	return nil
+}
+
+func runLs(ctx context.Context, s stdio, c *storeFlags, b backend, _ []string) error {
+	o := listOpts{prefix: c.prefixFor(b), user: c.user, all: c.all}
+	es, err := b.list(ctx, o)
+	if errors.Is(err, errNoListing) {
+		return storeErr(fmt.Errorf("%s cannot list its records (only --user, through its user index, where it has one)", b.describe()))
+	}
+	if err != nil {
+		return storeErr(err)
+	}
+	now := time.Now()
+	if c.json {
+		recs := make([]map[string]any, len(es))
+		for i, e := range es {
+			recs[i] = map[string]any{"key": e.Key, "expires": timeJSON(e.Expires), "user_id": e.UserID, "expired": e.Expired}
+		}
+		return outErr(writeJSON(s.out, map[string]any{"store": b.describe(), "count": len(es), "records": recs}))
+	}
+	if c.quiet {
+		for _, e := range es {
+			fmt.Fprintln(s.out, e.Key)
+		}
+		return nil
+	}
+	if len(es) == 0 {
+		fmt.Fprintln(s.out, "no records")
+		return nil
+	}
+	tw := tabwriter.NewWriter(s.out, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "KEY\tEXPIRES\tUSER")
+	for _, e := range es {
+		exp := when(e.Expires, now)
+		if e.Expired {
+			exp = "EXPIRED " + exp
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", e.Key, exp, orDash(e.UserID))
+	}
+	return outErr(tw.Flush())
+}
+
+// keyOf turns an argument into a store key: as is, or with --id the key
+// session.Manager derives from a session id.
+func (c *storeFlags) keyOf(arg string) (string, error) {
+	if !c.ids {
+		return arg, nil
+	}
+	m, err := session.New(session.Config{
+		SecretKey:      "sessionctl: only StoreKey is used", // required by New, never used here
+		Store:          noStore{},
+		KeyPrefix:      c.keyPrefix,
+		PlainStoreKeys: c.plainKeys,
+	})
+	if err != nil {
+		return "", usageErr("%v", err)
+	}
+	return m.StoreKey(arg), nil
+}
+
+// noStore satisfies session.Config.Store for key derivation only.
+type noStore struct{}
+
+func (noStore) Load(context.Context, string) (session.Record, error) {
+	return session.Record{}, session.ErrNotFound
+}
+func (noStore) Save(context.Context, string, session.Record) error { return session.ErrNotSupported }
+func (noStore) Delete(context.Context, string) error               { return session.ErrNotSupported }
+
+func runShow(ctx context.Context, s stdio, c *storeFlags, b backend, args []string) error {
+	key, err := c.keyOf(args[0])
+	if err != nil {
+		return err
+	}
+	rec, err := b.store().Load(ctx, key)
+	if errors.Is(err, session.ErrNotFound) {
+		return invalidErr(fmt.Errorf("not found: %s", key))
+	}
+	if err != nil {
+		return storeErr(err)
+	}
+	values, decErr := session.TaggedJSON{}.Unmarshal(rec.Data)
+	var out any
+	if decErr == nil {
+		out = render(values, c.typed)
+	}
+	if decErr != nil {
+		fmt.Fprintf(s.err, "warning: the data is not Flask tagged JSON (%v); showing it as base64\n", decErr)
+	}
+	if c.json {
+		v := map[string]any{
+			"key":     key,
+			"expires": timeJSON(rec.Expires),
+			"user_id": rec.UserID,
+			"version": rec.Version,
+			"size":    len(rec.Data),
+		}
+		if decErr == nil {
+			v["session"] = out
+		} else {
+			v["data_base64"] = base64.StdEncoding.EncodeToString(rec.Data)
+			v["error"] = decErr.Error()
+		}
+		return outErr(writeJSON(s.out, v))
+	}
+	tw := tabwriter.NewWriter(s.out, 0, 4, 2, ' ', 0)
+	fmt.Fprintf(tw, "key:\t%s\n", key)
+	fmt.Fprintf(tw, "expires:\t%s\n", when(rec.Expires, time.Now()))
+	fmt.Fprintf(tw, "user:\t%s\n", orDash(rec.UserID))
+	fmt.Fprintf(tw, "version:\t%d\n", rec.Version)
+	fmt.Fprintf(tw, "size:\t%d bytes\n", len(rec.Data))
+	if err := tw.Flush(); err != nil {
+		return storeErr(err)
+	}
+	if decErr != nil {
+		fmt.Fprintf(s.out, "data (base64):\n%s\n", base64.StdEncoding.EncodeToString(rec.Data))
+		return nil
+	}
+	j, err := marshalIndent(out)
+	if err != nil {
+		return storeErr(err)
+	}
+	_, err = fmt.Fprintf(s.out, "session:\n%s\n", j)
+	return outErr(err)
+}
+
+func marshalIndent(v any) (string, error) {
+	b, err := marshalJSON(v)
+	if err != nil {
+		return "", err
+	}
+	var buf bytes.Buffer
+	if err := json.Indent(&buf, b, "", "  "); err != nil {
+		return "", err
+	}
+	return buf.String(), nil
+}
+
+func runRm(ctx context.Context, s stdio, c *storeFlags, b backend, args []string) error {
+	var deleted, missing []string
+	for _, a := range args {
+		key, err := c.keyOf(a)
+		if err != nil {
+			return err
+		}
+		// Delete does not say whether there was a record; Load does.
+		_, err = b.store().Load(ctx, key)
+		live := err == nil
+		if err != nil && !errors.Is(err, session.ErrNotFound) {
+			return storeErr(err)
+		}
+		// Delete even a missing key: it clears an expired record still stored.
+		if err := b.store().Delete(ctx, key); err != nil {
+			return storeErr(err)
+		}
+		if live {
+			deleted = append(deleted, key)
+		} else {
+			missing = append(missing, key)
+		}
+	}
+	if c.json {
+		if err := writeJSON(s.out, map[string]any{"deleted": nonNil(deleted), "not_found": nonNil(missing)}); err != nil {
+			return storeErr(err)
+		}
+	} else {
+		for _, k := range deleted {
+			fmt.Fprintf(s.out, "deleted %s\n", k)
+		}
+	}
+	for _, k := range missing {
+		fmt.Fprintf(s.err, "not found: %s\n", k)
+	}
+	if len(missing) > 0 {
+		return errReported(exitInvalid)
+	}
+	return nil
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+func runRevoke(ctx context.Context, s stdio, c *storeFlags, b backend, _ []string) error {
+	if c.user == "" {
+		return usageErr("revoke needs --user ID")
+	}
+	ui, ok := b.store().(session.UserIndex)
+	if !ok {
+		return storeErr(fmt.Errorf("%s has no user index", b.describe()))
+	}
+	n, err := ui.DeleteUserSessions(ctx, c.user, c.except...)
+	if err != nil {
+		return storeErr(err)
+	}
+	if c.json {
+		return outErr(writeJSON(s.out, map[string]any{"user_id": c.user, "revoked": n}))
+	}
+	_, err = fmt.Fprintf(s.out, "revoked %d %s of user %s\n", n, plural(n, "session", "sessions"), c.user)
+	return outErr(err)
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
+func runPurge(ctx context.Context, s stdio, c *storeFlags, b backend, _ []string) error {
+	if c.batch < 1 {
+		return usageErr("--batch must be positive")
+	}
+	if b.nativeTTL() {
+		if c.json {
+			return outErr(writeJSON(s.out, map[string]any{"deleted": 0, "native_ttl": true}))
+		}
+		_, err := fmt.Fprintln(s.out, "nothing to do: the backend expires records itself")
+		return outErr(err)
+	}
+	sw, ok := b.store().(session.Sweeper)
+	if !ok {
+		return storeErr(fmt.Errorf("%s cannot delete expired records", b.describe()))
+	}
+	var stopProgress func()
+	if isTerminal(s.err) {
+		stopProgress = progress(ctx, s.err, b)
+	}
+	n, err := sw.DeleteExpired(ctx)
+	if stopProgress != nil {
+		stopProgress()
+	}
+	if err != nil {
+		if n > 0 {
+			fmt.Fprintf(s.err, "deleted %d expired %s before the error\n", n, plural(n, "record", "records"))
+		}
+		return storeErr(err)
+	}
+	if c.json {
+		return outErr(writeJSON(s.out, map[string]any{"deleted": n, "native_ttl": false}))
+	}
+	_, err = fmt.Fprintf(s.out, "deleted %d expired %s\n", n, plural(n, "record", "records"))
+	return outErr(err)
+}
+
+// progressInterval is how often the progress line is redrawn.
+var progressInterval = 200 * time.Millisecond
+
+// progress draws a line on w, redrawn in place, until the returned function
+// is called. For SQL it counts the expired rows left, so it shows real
+// progress; elsewhere it shows the time spent.
+func progress(ctx context.Context, w io.Writer, b backend) (stop func()) {
+	start := time.Now()
+	sb, isSQL := b.(*sqlBackend)
+	var total int64 = -1
+	if isSQL {
+		if n, err := sb.expiredCount(ctx, start); err == nil {
+			total = n
+		}
+	}
+	draw := func() {
+		if total >= 0 {
+			left, err := sb.expiredCount(ctx, start)
+			if err == nil {
+				done := total - left
+				if done < 0 {
+					done = 0
+				}
+				fmt.Fprintf(w, "\rdeleting expired records: %d of %d", done, total)
+				return
+			}
+		}
+		fmt.Fprintf(w, "\rdeleting expired records… %s", time.Since(start).Round(time.Second))
+	}
+	draw()
+	done := make(chan struct{})
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		t := time.NewTicker(progressInterval)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				draw()
+			}
+		}
+	}()
+	return func() {
+		close(done)
+		<-finished
+		draw()
+		fmt.Fprint(w, "\n")
+	}
+}

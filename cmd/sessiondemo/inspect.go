@@ -1,0 +1,375 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/flaskgo/session"
+	"github.com/flaskgo/session/signer"
+)
+
+// inspectData is what /inspect shows about the cookie the browser sent.
+type inspectData struct {
+	Kind       string // "cookie", "encrypted" or "server"
+	CookieName string
+	HasCookie  bool
+	Raw        string
+	// Size counts name and value, as browsers and Config.MaxCookieSize do.
+	Size, Limit, Percent int
+	BarLevel             string // ok, warn, full
+
+	Compressed  bool
+	Payload     string // pretty JSON of what the cookie (or record) holds
+	PayloadNote string
+
+	Verdict   string // one line about the signature / seal / id
+	VerdictOK bool
+
+	SignedAt     string
+	Age          string
+	ServerExpiry string // when the server stops accepting it
+	Permanent    bool
+	BrowserKeeps string // what the browser does with it
+
+	StoreKey     string
+	TTL          string
+	StoreExpires string
+
+	Secret string // a hint about the key, never the key
+}
+
+func (a *app) inspect(w http.ResponseWriter, r *http.Request) {
+	s := session.From(r)
+	mc := a.mgr.Config()
+	now := a.cfg.Now()
+	d := inspectData{CookieName: mc.CookieName, Limit: mc.MaxCookieSize}
+	if c, err := r.Cookie(mc.CookieName); err == nil && c.Value != "" {
+		d.HasCookie, d.Raw = true, c.Value
+	}
+	d.Size = len(mc.CookieName) + len(d.Raw) // what Chromium and MaxCookieSize count
+	d.Percent = min(100, d.Size*100/max(d.Limit, 1))
+	switch {
+	case d.Percent >= 80:
+		d.BarLevel = "full"
+	case d.Percent >= 50:
+		d.BarLevel = "warn"
+	default:
+		d.BarLevel = "ok"
+	}
+	info := s.Info()
+	d.Permanent = s.Permanent()
+	if d.Permanent {
+		d.BrowserKeeps = fmt.Sprintf("a persistent cookie: the browser keeps it until %s (moved forward on every request)", fmtTime(now.Add(mc.Lifetime)))
+	} else {
+		d.BrowserKeeps = "a browser-session cookie: it has no Expires attribute, so the browser drops it when it closes"
+	}
+
+	switch {
+	case a.spec.serverSide():
+		d.Kind = "server"
+		a.inspectServer(r, s, info, now, &d)
+	case a.spec.kind == kindEncrypted:
+		d.Kind = "encrypted"
+		d.Verdict, d.VerdictOK = "no cookie yet", false
+		if d.HasCookie {
+			if info.New {
+				d.Verdict = "REJECTED: it does not open with our keys (tampered, expired or from another secret)"
+			} else {
+				d.Verdict, d.VerdictOK = "authentic: the AES-256-GCM tag verified", true
+			}
+		}
+		d.PayloadNote = "The cookie is sealed: without the key it is random bytes. This is what the server decrypted:"
+		d.Payload = prettySession(s)
+		a.inspectTimes(info, now, &d)
+	default:
+		d.Kind = "cookie"
+		a.inspectCookie(info, now, &d)
+	}
+	p := a.base(r, "inspect", "Inspector")
+	p.Data = d
+	a.render(w, r, http.StatusOK, "inspect", p)
+}
+
+// inspectCookie decodes a Flask signed cookie: anyone can read its payload;
+// only the signature needs the key.
+func (a *app) inspectCookie(info session.Info, now time.Time, d *inspectData) {
+	d.Verdict = "no cookie yet"
+	if !d.HasCookie {
+		d.PayloadNote = "Your browser sent no session cookie with this request."
+		return
+	}
+	d.Compressed = strings.HasPrefix(d.Raw, ".")
+	d.PayloadNote = "The payload is only base64: anyone holding the cookie can read it. The signature stops them changing it."
+	payload, signedAt, err := signer.DecodeUnverified(d.Raw)
+	if err != nil {
+		d.Verdict = "MALFORMED: " + err.Error()
+		return
+	}
+	d.Payload = prettyJSON(payload)
+	_, _, keyIndex, err := a.signer.Decode(d.Raw, a.mgr.Config().Lifetime, now)
+	switch {
+	case err == nil && keyIndex == 0:
+		d.Verdict, d.VerdictOK = "valid: HMAC-SHA1 signature matches the current secret key", true
+	case err == nil:
+		d.Verdict, d.VerdictOK = fmt.Sprintf("valid under fallback key %d (re-signed with the current key on the next write)", keyIndex), true
+	case errors.Is(err, signer.ErrBadSignature):
+		d.Verdict = "BAD SIGNATURE: the server ignores this cookie and starts a fresh session"
+	case errors.Is(err, signer.ErrExpired):
+		d.Verdict = "EXPIRED: signed longer ago than the session lifetime"
+	default:
+		d.Verdict = "REJECTED: " + err.Error()
+	}
+	d.SignedAt = fmtTime(signedAt)
+	d.Age = ago(now.Sub(signedAt))
+	d.ServerExpiry = fmtTime(signedAt.Add(a.mgr.Config().Lifetime))
+	if info.New && d.VerdictOK {
+		// Signature fine, yet the Manager rejected it (timeout rules).
+		d.Verdict, d.VerdictOK = "signature valid, but the session was rejected (idle or absolute timeout)", false
+	}
+}
+
+func (a *app) inspectTimes(info session.Info, now time.Time, d *inspectData) {
+	if info.SignedAt.IsZero() {
+		return
+	}
+	d.SignedAt = fmtTime(info.SignedAt)
+	d.Age = ago(now.Sub(info.SignedAt))
+	d.ServerExpiry = fmtTime(info.SignedAt.Add(a.mgr.Config().Lifetime))
+}
+
+// inspectServer shows the id cookie and the record it points to.
+func (a *app) inspectServer(r *http.Request, s *session.Session, info session.Info, now time.Time, d *inspectData) {
+	d.PayloadNote = "The cookie holds only a random session id; the data lives in the store under the key below."
+	switch {
+	case !d.HasCookie:
+		d.Verdict = "no cookie yet"
+		return
+	case info.New:
+		d.Verdict = "UNKNOWN ID: not in the store (expired, logged out or forged); the server started a fresh session"
+		return
+	}
+	d.Verdict, d.VerdictOK = "known id: 256 random bits, found in the store", true
+	if a.mgr.Config().SignIDs {
+		d.Verdict = "known id, signed Flask-Session style"
+	}
+	d.StoreKey = info.StoreKey
+	_, rec, err := a.mgr.LoadStored(r.Context(), info.StoreKey)
+	if err != nil {
+		d.Payload = "(could not read the record: " + err.Error() + ")"
+		return
+	}
+	d.Payload = prettyJSON(rec.Data)
+	d.StoreExpires = fmtTime(rec.Expires)
+	d.TTL = rec.Expires.Sub(now).Round(time.Second).String()
+	d.ServerExpiry = d.StoreExpires
+}
+
+// prettySession renders what the server decoded, for the sealed cookie.
+func prettySession(s *session.Session) string {
+	values := make(map[string]any)
+	for _, k := range s.Keys() {
+		values[k], _ = s.Get(k)
+	}
+	if len(values) == 0 {
+		return "{}"
+	}
+	data, err := session.TaggedJSON{}.Marshal(values)
+	if err != nil {
+		return "(cannot encode: " + err.Error() + ")"
+	}
+	return prettyJSON(data)
+}
+
+func prettyJSON(data []byte) string {
+	var buf bytes.Buffer
+	if err := json.Indent(&buf, data, "", "  "); err != nil {
+		return string(data)
+	}
+	return buf.String()
+}
+
+func fmtTime(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format("2006-01-02 15:04:05 UTC")
+}
+
+// ago describes a duration in words.
+func ago(d time.Duration) string {
+	switch {
+	case d < 0:
+		return "in the future"
+	case d < 10*time.Second:
+		return "just now"
+	case d < time.Minute:
+		return fmt.Sprintf("%d seconds ago", int(d.Seconds()))
+	case d < 2*time.Minute:
+		return "a minute ago"
+	case d < time.Hour:
+		return fmt.Sprintf("%d minutes ago", int(d.Minutes()))
+	case d < 2*time.Hour:
+		return "an hour ago"
+	case d < 48*time.Hour:
+		return fmt.Sprintf("%d hours ago", int(d.Hours()))
+	}
+	return fmt.Sprintf("%d days ago", int(d.Hours()/24))
+}
+
+// ---- devices ----
+
+type device struct {
+	Current  bool
+	Browser  string
+	Agent    string
+	LastSeen string
+	Expires  string
+	Key      string // short store key, to tell rows apart
+}
+
+type devicesData struct {
+	Supported bool // a server-side store with a user index
+	Reason    string
+	Devices   []device
+	Others    int
+}
+
+func (a *app) devices(w http.ResponseWriter, r *http.Request) {
+	s := session.From(r)
+	d := devicesData{}
+	u := userByID(s.GetString(keyUser))
+	switch {
+	case !a.spec.serverSide():
+		d.Reason = "cookie"
+	case u == nil:
+		d.Reason = "anonymous"
+	default:
+		infos, err := a.mgr.UserSessions(r.Context(), u.ID)
+		if errors.Is(err, session.ErrNotSupported) {
+			d.Reason = "unsupported"
+			break
+		}
+		if err != nil {
+			a.log.Error("listing sessions failed", "user", u.ID, "err", err)
+			a.fail(w, r, http.StatusServiceUnavailable, "The session store did not answer; try again in a moment.")
+			return
+		}
+		d.Supported = true
+		d.Devices = a.describeDevices(r, s, infos)
+		for _, dev := range d.Devices {
+			if !dev.Current {
+				d.Others++
+			}
+		}
+	}
+	p := a.base(r, "devices", "Devices")
+	p.Data = d
+	a.render(w, r, http.StatusOK, "devices", p)
+}
+
+func (a *app) describeDevices(r *http.Request, s *session.Session, infos []session.SessionInfo) []device {
+	current := s.Info().StoreKey
+	now := a.cfg.Now()
+	out := make([]device, 0, len(infos))
+	for _, in := range infos {
+		dev := device{Current: in.Key == current, Expires: fmtTime(in.Expires), Key: shortKey(in.Key)}
+		values, _, err := a.mgr.LoadStored(r.Context(), in.Key)
+		if errors.Is(err, session.ErrNotFound) {
+			continue // ended between the listing and now
+		}
+		if err == nil {
+			if ua, ok := values[keyAgent].(string); ok {
+				dev.Agent = ua
+			}
+			if t, ok := values[keyLastSeen].(int64); ok {
+				dev.LastSeen = ago(now.Sub(time.Unix(t, 0)))
+			}
+		}
+		if dev.Current {
+			dev.LastSeen = "now"
+		}
+		dev.Browser = describeAgent(dev.Agent)
+		out = append(out, dev)
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Current && !out[j].Current })
+	return out
+}
+
+func shortKey(key string) string {
+	if i := strings.LastIndexByte(key, ':'); i >= 0 {
+		key = key[i+1:]
+	}
+	if len(key) > 10 {
+		key = key[:10] + "…"
+	}
+	return key
+}
+
+// describeAgent turns a User-Agent header into "Browser on OS". It only
+// needs to be right for the common browsers; anything else is "Unknown".
+func describeAgent(ua string) string {
+	if ua == "" {
+		return "Unknown browser"
+	}
+	browser := "Unknown browser"
+	for _, b := range []struct{ token, name string }{
+		{"Edg/", "Edge"}, {"OPR/", "Opera"}, {"HeadlessChrome/", "Headless Chrome"},
+		{"Firefox/", "Firefox"}, {"Chrome/", "Chrome"}, {"Safari/", "Safari"},
+		{"curl/", "curl"}, {"Go-http-client/", "Go HTTP client"}, {"python-requests/", "Python requests"},
+	} {
+		if i := strings.Index(ua, b.token); i >= 0 {
+			browser = b.name
+			if v := leadingVersion(ua[i+len(b.token):]); v != "" && b.name != "Safari" {
+				browser += " " + v
+			}
+			break
+		}
+	}
+	osName := ""
+	for _, o := range []struct{ token, name string }{
+		{"Android", "Android"}, {"iPhone", "iOS"}, {"iPad", "iPadOS"}, {"Windows", "Windows"},
+		{"Mac OS X", "macOS"}, {"CrOS", "ChromeOS"}, {"Linux", "Linux"},
+	} {
+		if strings.Contains(ua, o.token) {
+			osName = o.name
+			break
+		}
+	}
+	if osName == "" {
+		return browser
+	}
+	return browser + " on " + osName
+}
+
+// leadingVersion returns the major version at the start of s.
+func leadingVersion(s string) string {
+	n := 0
+	for n < len(s) && n < 6 && s[n] >= '0' && s[n] <= '9' {
+		n++
+	}
+	return s[:n]
+}
+
+func (a *app) logoutOthers(w http.ResponseWriter, r *http.Request) {
+	s := session.From(r)
+	u := userByID(s.GetString(keyUser))
+	if u == nil || !a.spec.serverSide() {
+		redirect(w, r, "/devices")
+		return
+	}
+	n, err := a.mgr.DeleteUserSessions(r.Context(), u.ID, s)
+	if err != nil && !errors.Is(err, session.ErrNotSupported) {
+		a.log.Error("logging out other sessions failed", "user", u.ID, "err", err)
+		a.fail(w, r, http.StatusServiceUnavailable, "The session store did not answer; your other devices are still logged in.")
+		return
+	}
+	a.log.Info("logged out other sessions", "user", u.ID, "count", n)
+	flash(s, tr(langOf(s), "Logged out %d other session(s).", n), "success")
+	redirect(w, r, "/devices")
+}

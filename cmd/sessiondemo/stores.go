@@ -1,0 +1,292 @@
+package main
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/flaskgo/session"
+	"github.com/flaskgo/session/filestore"
+	"github.com/flaskgo/session/memstore"
+	"github.com/flaskgo/session/redisstore"
+	"github.com/flaskgo/session/sqlstore"
+	"github.com/go-sql-driver/mysql"
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
+	"github.com/redis/go-redis/v9"
+	_ "modernc.org/sqlite" // registers the pure-Go "sqlite" driver
+)
+
+// errStoreSpec is wrapped by every error about an unusable -store value.
+var errStoreSpec = errors.New("invalid store")
+
+// storeKind says where sessions live.
+type storeKind int
+
+const (
+	kindCookie    storeKind = iota // signed Flask cookie
+	kindEncrypted                  // AES-GCM sealed cookie
+	kindMemory
+	kindFile
+	kindSQLite
+	kindRedis
+	kindPostgres
+	kindMySQL
+)
+
+// storeSpec is a parsed -store value.
+type storeSpec struct {
+	kind storeKind
+	// arg is the directory, file, URL or DSN the backend is opened with.
+	arg string
+}
+
+// serverSide reports whether the spec keeps sessions on the server.
+func (s storeSpec) serverSide() bool { return s.kind >= kindMemory }
+
+// String describes the spec for logs and page footers. It never shows a
+// password that a URL carries.
+func (s storeSpec) String() string {
+	switch s.kind {
+	case kindCookie:
+		return "signed cookie"
+	case kindEncrypted:
+		return "encrypted cookie"
+	case kindMemory:
+		return "memory"
+	case kindFile:
+		return "files in " + s.arg
+	case kindSQLite:
+		return "SQLite " + s.arg
+	case kindRedis, kindPostgres, kindMySQL:
+		if u, err := url.Parse(s.arg); err == nil {
+			return u.Redacted()
+		}
+		return "(unparsable URL)"
+	}
+	return "unknown"
+}
+
+// parseStoreSpec reads a -store value:
+//
+//	cookie | encrypted | memory | file:DIR | sqlite:FILE |
+//	redis://host:port[/db] | postgres://... | mysql://user:pass@host:port/db
+func parseStoreSpec(spec string) (storeSpec, error) {
+	spec = strings.TrimSpace(spec)
+	switch strings.ToLower(spec) {
+	case "", "cookie":
+		return storeSpec{kind: kindCookie}, nil
+	case "encrypted":
+		return storeSpec{kind: kindEncrypted}, nil
+	case "memory":
+		return storeSpec{kind: kindMemory}, nil
+	}
+	scheme, rest, _ := strings.Cut(spec, ":")
+	switch strings.ToLower(scheme) {
+	case "file", "sqlite":
+		if rest == "" || strings.ContainsRune(rest, 0) {
+			return storeSpec{}, fmt.Errorf("%w %q: want %s:PATH", errStoreSpec, spec, scheme)
+		}
+		if strings.EqualFold(scheme, "file") {
+			return storeSpec{kind: kindFile, arg: rest}, nil
+		}
+		return storeSpec{kind: kindSQLite, arg: rest}, nil
+	case "redis", "rediss":
+		if _, err := redis.ParseURL(spec); err != nil {
+			return storeSpec{}, fmt.Errorf("%w %q: %v", errStoreSpec, redactURL(spec), err)
+		}
+		return storeSpec{kind: kindRedis, arg: spec}, nil
+	case "postgres", "postgresql":
+		u, err := url.Parse(spec)
+		if err != nil || u.Host == "" {
+			return storeSpec{}, fmt.Errorf("%w %q: want postgres://user@host:port/db", errStoreSpec, redactURL(spec))
+		}
+		return storeSpec{kind: kindPostgres, arg: spec}, nil
+	case "mysql", "mariadb":
+		if _, err := mysqlDSN(spec); err != nil {
+			return storeSpec{}, err
+		}
+		return storeSpec{kind: kindMySQL, arg: spec}, nil
+	}
+	return storeSpec{}, fmt.Errorf("%w %q: want cookie, encrypted, memory, file:DIR, sqlite:FILE, redis://…, postgres://… or mysql://…", errStoreSpec, redactURL(spec))
+}
+
+// redactURL hides a password in spec for error messages.
+func redactURL(spec string) string {
+	u, err := url.Parse(spec)
+	switch {
+	case err == nil && u.User != nil:
+		return u.Redacted()
+	case err != nil && strings.Contains(spec, "@"):
+		// Unparsable, but it may hold credentials: show only the scheme.
+		scheme, _, _ := strings.Cut(spec, ":")
+		return scheme + "://(redacted)"
+	}
+	return spec
+}
+
+// mysqlDSN turns mysql://user:pass@host:port/db?param=v into the DSN of
+// github.com/go-sql-driver/mysql. Query parameters are the driver's own
+// (tls, timeout, ...), parsed by the driver; parseTime is always on.
+func mysqlDSN(spec string) (string, error) {
+	u, err := url.Parse(spec)
+	if err != nil || u.Host == "" || u.Opaque != "" {
+		return "", fmt.Errorf("%w %q: want mysql://user:pass@host:port/db", errStoreSpec, redactURL(spec))
+	}
+	db := strings.TrimPrefix(u.Path, "/")
+	if db == "" || strings.Contains(db, "/") {
+		return "", fmt.Errorf("%w %q: the URL names no database (mysql://user@host:3306/DB)", errStoreSpec, redactURL(spec))
+	}
+	q := u.Query()
+	q.Set("parseTime", "true")
+	c, err := mysql.ParseDSN("/?" + q.Encode())
+	if err != nil {
+		return "", fmt.Errorf("%w %q: %v", errStoreSpec, redactURL(spec), err)
+	}
+	c.Net, c.Addr, c.DBName = "tcp", u.Host, db
+	if u.Port() == "" {
+		c.Addr = net.JoinHostPort(u.Hostname(), "3306")
+	}
+	if u.User != nil {
+		c.User = u.User.Username()
+		c.Passwd, _ = u.User.Password()
+	}
+	return c.FormatDSN(), nil
+}
+
+// openedStore is a server-side store and what must be released with it.
+type openedStore struct {
+	store session.Store
+	close func() error
+}
+
+// openStore connects to the backend of spec; for a cookie spec it returns a
+// nil store. SQL stores are migrated. Stores without native expiry are swept
+// in the background until close.
+func openStore(ctx context.Context, spec storeSpec, logger *slog.Logger) (openedStore, error) {
+	var (
+		st      session.Store
+		closers []func() error
+	)
+	fail := func(err error) (openedStore, error) {
+		for i := len(closers) - 1; i >= 0; i-- {
+			_ = closers[i]()
+		}
+		return openedStore{}, fmt.Errorf("open %s store: %w", spec, err)
+	}
+	switch spec.kind {
+	case kindCookie, kindEncrypted:
+		return openedStore{close: func() error { return nil }}, nil
+	case kindMemory:
+		m := memstore.New()
+		st, closers = m, append(closers, m.Close)
+	case kindFile:
+		f, err := filestore.New(spec.arg)
+		if err != nil {
+			return fail(err)
+		}
+		st, closers = f, append(closers, f.Close)
+	case kindRedis:
+		opt, err := redis.ParseURL(spec.arg)
+		if err != nil {
+			return fail(err)
+		}
+		c := redis.NewClient(opt)
+		closers = append(closers, c.Close)
+		pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		err = c.Ping(pctx).Err()
+		cancel()
+		if err != nil {
+			return fail(err)
+		}
+		st = redisstore.New(c)
+	case kindSQLite, kindPostgres, kindMySQL:
+		driver, dsn, dialect := "sqlite", spec.arg, sqlstore.SQLite
+		switch spec.kind {
+		case kindSQLite:
+			// WAL and a busy timeout let concurrent requests share the file.
+			dsn = "file:" + spec.arg + "?_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)"
+		case kindPostgres:
+			driver, dialect = "pgx", sqlstore.Postgres
+		case kindMySQL:
+			var err error
+			if dsn, err = mysqlDSN(spec.arg); err != nil {
+				return fail(err)
+			}
+			driver, dialect = "mysql", sqlstore.MySQL
+		}
+		db, err := sql.Open(driver, dsn)
+		if err != nil {
+			return fail(err)
+		}
+		closers = append(closers, db.Close)
+		if spec.kind == kindSQLite {
+			// One writer at a time is all SQLite does anyway; a single
+			// connection avoids SQLITE_BUSY between the pool's connections.
+			db.SetMaxOpenConns(1)
+		}
+		s, err := sqlstore.New(db, dialect)
+		if err != nil {
+			return fail(err)
+		}
+		mctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+		err = s.Migrate(mctx)
+		cancel()
+		if err != nil {
+			return fail(err)
+		}
+		st = s
+	default:
+		return fail(errStoreSpec)
+	}
+
+	// memstore sweeps itself; the others need someone to call DeleteExpired.
+	if sw, ok := st.(session.Sweeper); ok && spec.kind != kindMemory {
+		stop := startSweeper(sw, 10*time.Minute, logger)
+		closers = append(closers, func() error { stop(); return nil })
+	}
+	var once sync.Once
+	var closeErr error
+	return openedStore{store: st, close: func() error {
+		once.Do(func() {
+			var errs []error
+			for i := len(closers) - 1; i >= 0; i-- {
+				errs = append(errs, closers[i]())
+			}
+			closeErr = errors.Join(errs...)
+		})
+		return closeErr
+	}}, nil
+}
+
+// startSweeper deletes expired records every interval until stop is called;
+// stop waits for a running sweep to end.
+func startSweeper(sw session.Sweeper, interval time.Duration, logger *slog.Logger) (stop func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTicker(interval)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				n, err := sw.DeleteExpired(ctx)
+				if err != nil && ctx.Err() == nil {
+					logger.Warn("sweeping expired sessions failed", "err", err)
+				} else if n > 0 {
+					logger.Info("swept expired sessions", "count", n)
+				}
+			}
+		}
+	}()
+	return func() { cancel(); <-done }
+}

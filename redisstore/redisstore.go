@@ -1,0 +1,469 @@
+// Package redisstore is a session.Store on Redis, for single nodes, Redis
+// Cluster and Sentinel alike (any redis.UniversalClient).
+//
+// A session is kept as Flask-Session keeps it: the session key holds the
+// encoded session as a plain Redis string with a native expiry, so a
+// Flask-Session process configured with the same key prefix and
+// serialization reads and writes the same entries. Everything else the
+// store needs lives in separate keys that Flask-Session never looks at:
+//
+//	<key prefix><key>                        session data (string, PXAT expiry)
+//	<index prefix>owner:{<key prefix><key>}  owner's user id (string, same expiry)
+//	<index prefix>user:<user id>             the user's session keys (sorted set,
+//	                                         score = latest expiry in Unix ms)
+//
+// The owner key carries the session key as its hash tag, so the two always
+// share a hash slot and every single-session operation is one Lua script on
+// one node, also on Redis Cluster.
+//
+// Versions (session.Updater) are a 64-bit hash of the stored bytes (the first
+// eight bytes of SHA-1), computed by the client on Load and by Lua
+// (redis.sha1hex) on SaveIfVersion, so the value needs no version field.
+// Two writes of identical bytes therefore have the same version; that is
+// harmless, because a conditional write can then only replace a value with
+// exactly the value its writer saw.
+//
+// Records expire natively, so the store has no Sweeper. It requires Redis
+// 6.2 or later (SET ... PXAT, ZADD ... GT).
+package redisstore
+
+import (
+	"context"
+	"crypto/sha1"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"sort"
+	"strconv"
+	"time"
+
+	"github.com/flaskgo/session"
+	"github.com/redis/go-redis/v9"
+)
+
+// ErrInvalidKey is returned for a key the store cannot use: an empty key, or
+// one that cannot be placed in the same Redis Cluster hash slot as its owner
+// key (only possible with keys or prefixes that contain '{' or '}').
+var ErrInvalidKey = errors.New("redisstore: invalid key")
+
+// DefaultIndexPrefix is the prefix of the owner keys and user sets unless
+// WithUserIndexPrefix says otherwise.
+const DefaultIndexPrefix = "flaskgo:"
+
+// Store is a session.Store, session.Updater, session.Toucher and
+// session.UserIndex on Redis. It is safe for concurrent use. It does not own
+// the client: closing the client is the caller's job.
+type Store struct {
+	client      redis.UniversalClient
+	prefix      string
+	indexPrefix string
+}
+
+var (
+	_ session.Store     = (*Store)(nil)
+	_ session.Updater   = (*Store)(nil)
+	_ session.Toucher   = (*Store)(nil)
+	_ session.UserIndex = (*Store)(nil)
+)
+
+// Option configures a Store.
+type Option func(*Store)
+
+// WithKeyPrefix puts prefix in front of every session key the store is
+// given. The default is none, because the Manager already derives keys such
+// as "session:<id>" (Flask-Session's layout); use it to share one Redis
+// database between several applications.
+func WithKeyPrefix(prefix string) Option {
+	return func(s *Store) { s.prefix = prefix }
+}
+
+// WithUserIndexPrefix sets the prefix of the keys the store adds next to the
+// session keys: "<prefix>owner:{<session key>}" and "<prefix>user:<user id>".
+// The default is DefaultIndexPrefix. The prefix must not contain '{' or '}'.
+func WithUserIndexPrefix(prefix string) Option {
+	return func(s *Store) { s.indexPrefix = prefix }
+}
+
+// New returns a Store that keeps sessions in the Redis reached through
+// client: a *redis.Client, *redis.ClusterClient, a Sentinel-backed
+// *redis.Client, or anything else implementing redis.UniversalClient.
+func New(client redis.UniversalClient, opts ...Option) *Store {
+	s := &Store{client: client, indexPrefix: DefaultIndexPrefix}
+	for _, o := range opts {
+		o(s)
+	}
+	return s
+}
+
+// Load returns the record under key in one round trip.
+func (s *Store) Load(ctx context.Context, key string) (session.Record, error) {
+	keys, err := s.keys(key)
+	if err != nil {
+		return session.Record{}, fmt.Errorf("redisstore: load: %w", err)
+	}
+	res, err := loadScript.Run(ctx, s.client, keys).Slice()
+	if errors.Is(err, redis.Nil) {
+		return session.Record{}, fmt.Errorf("redisstore: load %q: %w", key, session.ErrNotFound)
+	}
+	if err != nil {
+		return session.Record{}, fmt.Errorf("redisstore: load %q: %w", key, err)
+	}
+	if len(res) != 5 {
+		return session.Record{}, fmt.Errorf("redisstore: load %q: unexpected reply %v", key, res)
+	}
+	data, _ := res[0].(string)
+	pttl, _ := res[1].(int64)
+	owner, _ := res[4].(string)
+	rec := session.Record{Data: []byte(data), UserID: owner}
+	rec.Version = version(rec.Data)
+	// A key without expiry was not written by this store or by
+	// Flask-Session; it gets a zero Expires ("unknown").
+	if pttl >= 0 {
+		now, err := serverMillis(res[2], res[3])
+		if err != nil {
+			return session.Record{}, fmt.Errorf("redisstore: load %q: %w", key, err)
+		}
+		rec.Expires = time.UnixMilli(now + pttl)
+	}
+	return rec, nil
+}
+
+// Save stores rec under key unconditionally, in one round trip (see the
+// package README for Cluster).
+func (s *Store) Save(ctx context.Context, key string, rec session.Record) error {
+	_, err := s.write(ctx, "save", key, rec, "")
+	return err
+}
+
+// SaveIfVersion stores rec under key only if the stored bytes still hash to
+// rec.Version (rec.Version 0: only if no record exists). It takes one round
+// trip and returns the version of rec.Data.
+func (s *Store) SaveIfVersion(ctx context.Context, key string, rec session.Record) (uint64, error) {
+	return s.write(ctx, "save-if-version", key, rec, fmt.Sprintf("%016x", rec.Version))
+}
+
+// write runs saveScript, and when the record has an owner, records the key
+// in the owner's set in the same pipeline. In Cluster mode the set usually
+// lives on another node; go-redis then sends both commands in parallel, so
+// the latency is still one round trip, and either may land first: the user
+// set never trusts its members (see UserSessions), and drops them only by
+// expiry, so the order does not matter. A conditional write that fails still
+// records the key in the set, which is harmless for the same reason.
+func (s *Store) write(ctx context.Context, op, key string, rec session.Record, cond string) (uint64, error) {
+	keys, err := s.keys(key)
+	if err != nil {
+		return 0, fmt.Errorf("redisstore: %s: %w", op, err)
+	}
+	at := unixMillis(rec.Expires)
+	calls := []*call{{script: saveScript, keys: keys, args: []any{rec.Data, at, rec.UserID, cond}}}
+	if rec.UserID != "" && rec.Expires.After(time.Now()) {
+		calls = append(calls, &call{script: userAddScript, keys: []string{s.userKey(rec.UserID)}, args: []any{key, at}})
+	}
+	s.run(ctx, calls)
+	for _, c := range calls {
+		if err := c.cmd.Err(); err != nil {
+			return 0, fmt.Errorf("redisstore: %s %q: %w", op, key, err)
+		}
+	}
+	switch ok, err := calls[0].cmd.Int(); {
+	case err != nil:
+		return 0, fmt.Errorf("redisstore: %s %q: unexpected reply: %w", op, key, err)
+	case ok != 1:
+		return 0, fmt.Errorf("redisstore: %s %q: %w", op, key, session.ErrConflict)
+	}
+	return version(rec.Data), nil
+}
+
+// Delete removes the record under key and its owner key, in one round trip.
+// The key stays in its former owner's set until its recorded expiry; the
+// set is never trusted without checking the owner key.
+func (s *Store) Delete(ctx context.Context, key string) error {
+	keys, err := s.keys(key)
+	if err != nil {
+		return fmt.Errorf("redisstore: delete: %w", err)
+	}
+	if err := s.client.Del(ctx, keys...).Err(); err != nil {
+		return fmt.Errorf("redisstore: delete %q: %w", key, err)
+	}
+	return nil
+}
+
+// Touch moves the expiry of the record under key (PEXPIREAT; the data is not
+// rewritten). One round trip for an anonymous session; for a session with an
+// owner a second one raises the key's expiry in the owner's set, which must
+// not drop a live session.
+func (s *Store) Touch(ctx context.Context, key string, expires time.Time) error {
+	keys, err := s.keys(key)
+	if err != nil {
+		return fmt.Errorf("redisstore: touch: %w", err)
+	}
+	at := unixMillis(expires)
+	owner, err := touchScript.Run(ctx, s.client, keys, at).Text()
+	if errors.Is(err, redis.Nil) {
+		return fmt.Errorf("redisstore: touch %q: %w", key, session.ErrNotFound)
+	}
+	if err != nil {
+		return fmt.Errorf("redisstore: touch %q: %w", key, err)
+	}
+	if owner != "" && expires.After(time.Now()) {
+		if err := userAddScript.Run(ctx, s.client, []string{s.userKey(owner)}, key, at).Err(); err != nil {
+			return fmt.Errorf("redisstore: touch %q: extending the user index: %w", key, err)
+		}
+	}
+	return nil
+}
+
+// members returns the keys recorded in the set of userID whose recorded
+// expiry has not passed, dropping the others.
+func (s *Store) members(ctx context.Context, userID string) ([]string, error) {
+	return userListScript.Run(ctx, s.client, []string{s.userKey(userID)}).StringSlice()
+}
+
+// UserSessions lists the live sessions owned by userID, sorted by expiry,
+// in two round trips: the user's set, then one pipeline that checks every
+// member against its session and owner key. A member can be stale (deleted,
+// handed to another user, or added by a conditional write that lost); it is
+// left out, and leaves the set when its recorded expiry passes.
+func (s *Store) UserSessions(ctx context.Context, userID string) ([]session.SessionInfo, error) {
+	if userID == "" {
+		return nil, nil
+	}
+	members, err := s.members(ctx, userID)
+	if err != nil {
+		return nil, fmt.Errorf("redisstore: user sessions of %q: %w", userID, err)
+	}
+	var (
+		calls []*call
+		keys  []string
+	)
+	for _, m := range members {
+		ks, err := s.keys(m)
+		if err != nil {
+			continue // never written by this store
+		}
+		calls = append(calls, &call{script: metaScript, keys: ks})
+		keys = append(keys, m)
+	}
+	s.run(ctx, calls)
+	infos := make([]session.SessionInfo, 0, len(calls))
+	for i, c := range calls {
+		res, err := c.cmd.Slice()
+		if errors.Is(err, redis.Nil) {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("redisstore: user sessions of %q: %q: %w", userID, keys[i], err)
+		}
+		if len(res) != 4 {
+			return nil, fmt.Errorf("redisstore: user sessions of %q: %q: unexpected reply %v", userID, keys[i], res)
+		}
+		if owner, _ := res[1].(string); owner != userID {
+			continue
+		}
+		info := session.SessionInfo{Key: keys[i], UserID: userID}
+		if pttl, _ := res[0].(int64); pttl >= 0 {
+			now, err := serverMillis(res[2], res[3])
+			if err != nil {
+				return nil, fmt.Errorf("redisstore: user sessions of %q: %w", userID, err)
+			}
+			info.Expires = time.UnixMilli(now + pttl)
+		}
+		infos = append(infos, info)
+	}
+	sort.Slice(infos, func(i, j int) bool {
+		if !infos[i].Expires.Equal(infos[j].Expires) {
+			return infos[i].Expires.Before(infos[j].Expires)
+		}
+		return infos[i].Key < infos[j].Key
+	})
+	return infos, nil
+}
+
+// DeleteUserSessions deletes the sessions owned by userID except the keys in
+// except, and reports how many live sessions it deleted. Each session is
+// deleted by its own script, only if its owner key still names userID (on
+// Cluster there is no multi-key DEL across slots), all in one pipeline;
+// the deleted keys then leave the user's set. Three round trips in all.
+func (s *Store) DeleteUserSessions(ctx context.Context, userID string, except ...string) (int, error) {
+	if userID == "" {
+		return 0, nil
+	}
+	members, err := s.members(ctx, userID)
+	if err != nil {
+		return 0, fmt.Errorf("redisstore: delete user sessions of %q: %w", userID, err)
+	}
+	keep := make(map[string]bool, len(except))
+	for _, k := range except {
+		keep[k] = true
+	}
+	var (
+		calls []*call
+		keys  []string
+	)
+	for _, m := range members {
+		ks, err := s.keys(m)
+		if keep[m] || err != nil {
+			continue
+		}
+		calls = append(calls, &call{script: deleteIfOwnerScript, keys: ks, args: []any{userID}})
+		keys = append(keys, m)
+	}
+	s.run(ctx, calls)
+	var deleted []any
+	for i, c := range calls {
+		d, err := c.cmd.Int()
+		if err != nil {
+			return len(deleted), fmt.Errorf("redisstore: delete user sessions of %q: %w", userID, err)
+		}
+		if d == 1 {
+			deleted = append(deleted, keys[i])
+		}
+	}
+	if len(deleted) > 0 {
+		if err := s.client.ZRem(ctx, s.userKey(userID), deleted...).Err(); err != nil {
+			return len(deleted), fmt.Errorf("redisstore: delete user sessions of %q: updating the index: %w", userID, err)
+		}
+	}
+	return len(deleted), nil
+}
+
+// call is one script invocation inside a pipeline.
+type call struct {
+	script *redis.Script
+	keys   []string
+	args   []any
+	cmd    *redis.Cmd
+}
+
+// run sends calls in one pipeline with EVALSHA. Calls that fail with NOSCRIPT
+// (a node that restarted or never saw the script) are sent again with EVAL,
+// which also caches the script on that node; only those are repeated, so no
+// write runs twice. Every call's outcome, errors included, is in its cmd.
+func (s *Store) run(ctx context.Context, calls []*call) {
+	if len(calls) == 0 {
+		return
+	}
+	if len(calls) == 1 {
+		c := calls[0]
+		c.cmd = c.script.Run(ctx, s.client, c.keys, c.args...)
+		return
+	}
+	exec(ctx, s.client, calls, (*redis.Script).EvalSha)
+	var again []*call
+	for _, c := range calls {
+		if redis.HasErrorPrefix(c.cmd.Err(), "NOSCRIPT") {
+			again = append(again, c)
+		}
+	}
+	exec(ctx, s.client, again, (*redis.Script).Eval)
+}
+
+// exec sends calls in one pipeline.
+func exec(ctx context.Context, client redis.UniversalClient, calls []*call,
+	send func(*redis.Script, context.Context, redis.Scripter, []string, ...any) *redis.Cmd) {
+	if len(calls) == 0 {
+		return
+	}
+	pipe := client.Pipeline()
+	for _, c := range calls {
+		c.cmd = send(c.script, ctx, pipe, c.keys, c.args...)
+	}
+	if _, err := pipe.Exec(ctx); err != nil {
+		// go-redis v9 leaves the commands without an error when its last
+		// retry to get a connection fails; a command that was never answered
+		// must not read as an empty success.
+		for _, c := range calls {
+			if c.cmd.Err() == nil && c.cmd.Val() == nil {
+				c.cmd.SetErr(err)
+			}
+		}
+	}
+}
+
+// keys returns the Redis session key and owner key for a store key.
+func (s *Store) keys(key string) ([]string, error) {
+	if key == "" {
+		return nil, fmt.Errorf("%w: empty", ErrInvalidKey)
+	}
+	dk := s.prefix + key
+	ok, err := ownerKey(s.indexPrefix, dk)
+	if err != nil {
+		return nil, err
+	}
+	return []string{dk, ok}, nil
+}
+
+func (s *Store) userKey(userID string) string {
+	return s.indexPrefix + "user:" + userID
+}
+
+// ownerKey returns the key holding the owner of Redis key dk. It embeds the
+// part of dk that Redis Cluster hashes as its own hash tag, so that both keys
+// land in one slot and one script can use both.
+func ownerKey(prefix, dk string) (string, error) {
+	h := hashPart(dk)
+	k := prefix + "owner:{" + h + "}"
+	if h != dk {
+		k += dk
+	}
+	if h == "" || hashPart(k) != h {
+		return "", fmt.Errorf("%w: %q cannot share a cluster hash slot with its owner key (braces in the key or the prefixes)", ErrInvalidKey, dk)
+	}
+	return k, nil
+}
+
+// hashPart returns the part of key that Redis Cluster hashes to find its
+// slot: the content of the first {...} if that is not empty, else the whole
+// key (the rule of keyHashSlot in Redis' cluster.c).
+func hashPart(key string) string {
+	for i := 0; i < len(key); i++ {
+		if key[i] != '{' {
+			continue
+		}
+		for j := i + 1; j < len(key); j++ {
+			if key[j] == '}' {
+				if j == i+1 {
+					return key
+				}
+				return key[i+1 : j]
+			}
+		}
+		return key
+	}
+	return key
+}
+
+// version is the Version of a record holding data. saveScript computes the
+// same value in Lua.
+func version(data []byte) uint64 {
+	sum := sha1.Sum(data)
+	v := binary.BigEndian.Uint64(sum[:8])
+	if v == 0 {
+		v = 1
+	}
+	return v
+}
+
+// unixMillis converts an expiry to the argument of PXAT/PEXPIREAT. Redis
+// rejects values below 1; 1 is far in the past, so the key is deleted, which
+// is what an expiry that has passed means.
+func unixMillis(t time.Time) int64 {
+	ms := t.UnixMilli()
+	if ms < 1 {
+		ms = 1
+	}
+	return ms
+}
+
+// serverMillis converts the reply of TIME (seconds, microseconds) to Unix
+// milliseconds.
+func serverMillis(sec, usec any) (int64, error) {
+	ss, _ := sec.(string)
+	us, _ := usec.(string)
+	s, err1 := strconv.ParseInt(ss, 10, 64)
+	u, err2 := strconv.ParseInt(us, 10, 64)
+	if err1 != nil || err2 != nil {
+		return 0, fmt.Errorf("unexpected TIME reply %v %v", sec, usec)
+	}
+	return s*1000 + u/1000, nil
+}

@@ -1,0 +1,100 @@
+package redisstore
+
+import "github.com/redis/go-redis/v9"
+
+// The scripts touch only the keys they are given, and every script that is
+// given two keys gets a session key and its owner key, which share a hash
+// slot (see ownerKey), so all of them run unchanged on Redis Cluster.
+//
+// Versions are the first 16 hex digits of SHA-1 of the stored bytes, with
+// the all-zero value moved to ...01 because version 0 means "absent".
+// version() in redisstore.go must compute the same thing.
+
+// loadScript returns {data, pttl, server seconds, server microseconds, owner}
+// or nil when the session key does not exist.
+var loadScript = redis.NewScript(`
+local v = redis.call('GET', KEYS[1])
+if not v then return false end
+local pttl = redis.call('PTTL', KEYS[1])
+local t = redis.call('TIME')
+return {v, pttl, t[1], t[2], redis.call('GET', KEYS[2]) or ''}
+`)
+
+// saveScript writes ARGV[1] under KEYS[1] expiring at ARGV[2] (Unix ms) and
+// records the owner ARGV[3] under KEYS[2] ("" deletes it). ARGV[4] is the
+// condition: "" writes unconditionally, "0000000000000000" only when the
+// key is absent, any other value only when it equals the stored version.
+// It returns 1 on success and 0 when the condition failed.
+var saveScript = redis.NewScript(`
+local want = ARGV[4]
+if want ~= '' then
+  local cur = redis.call('GET', KEYS[1])
+  local have = '0000000000000000'
+  if cur then
+    have = string.sub(redis.sha1hex(cur), 1, 16)
+    if have == '0000000000000000' then have = '0000000000000001' end
+  end
+  if have ~= want then return 0 end
+end
+redis.call('SET', KEYS[1], ARGV[1], 'PXAT', ARGV[2])
+if ARGV[3] == '' then
+  redis.call('DEL', KEYS[2])
+else
+  redis.call('SET', KEYS[2], ARGV[3], 'PXAT', ARGV[2])
+end
+return 1
+`)
+
+// touchScript moves the expiry of KEYS[1] and of its owner key KEYS[2] to
+// ARGV[1] (Unix ms). It returns the owner ("" for none), or nil when the
+// session key does not exist.
+var touchScript = redis.NewScript(`
+if redis.call('PEXPIREAT', KEYS[1], ARGV[1]) == 0 then return false end
+redis.call('PEXPIREAT', KEYS[2], ARGV[1])
+return redis.call('GET', KEYS[2]) or ''
+`)
+
+// deleteIfOwnerScript deletes a session key and its owner key only when the
+// owner is still ARGV[1], so that a stale user-set member never deletes a
+// session that now belongs to someone else. It returns 1 when a live
+// session was deleted.
+var deleteIfOwnerScript = redis.NewScript(`
+if redis.call('GET', KEYS[2]) ~= ARGV[1] then return 0 end
+local n = redis.call('EXISTS', KEYS[1])
+redis.call('DEL', KEYS[1], KEYS[2])
+return n
+`)
+
+// metaScript returns {pttl, owner, server seconds, server microseconds} of
+// a session key, or nil when it does not exist.
+var metaScript = redis.NewScript(`
+local pttl = redis.call('PTTL', KEYS[1])
+if pttl == -2 then return false end
+local t = redis.call('TIME')
+return {pttl, redis.call('GET', KEYS[2]) or '', t[1], t[2]}
+`)
+
+// userAddScript records member ARGV[1], expiring at ARGV[2] (Unix ms), in
+// the user's sorted set KEYS[1] (score = expiry). ZADD GT only ever raises a
+// score, so a member is never dropped while any write of its session that
+// named this user can still be live, whatever order pipelined writes land
+// in. Members whose score has passed are dropped, and the set expires with
+// its highest score.
+var userAddScript = redis.NewScript(`
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+redis.call('ZADD', KEYS[1], 'GT', ARGV[2], ARGV[1])
+local top = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')
+redis.call('PEXPIREAT', KEYS[1], top[2])
+return 1
+`)
+
+// userListScript drops the members of the user's sorted set KEYS[1] whose
+// score (latest expiry) has passed and returns the others.
+var userListScript = redis.NewScript(`
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+return redis.call('ZRANGE', KEYS[1], 0, -1)
+`)
