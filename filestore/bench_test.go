@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/flaskgo/session"
+	"github.com/flaskgo/session/storetest"
 )
 
 var benchData = make([]byte, 512) // about a typical encoded session
@@ -63,4 +64,16 @@ func BenchmarkSaveIfVersion(b *testing.B) {
 		}
 		rec.Version = v
 	}
+}
+
+// BenchmarkMiddleware runs whole requests through the session middleware.
+func BenchmarkMiddleware(b *testing.B) {
+	storetest.BenchmarkMiddleware(b, func(b *testing.B) session.Store {
+		s, err := New(b.TempDir())
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { s.Close() })
+		return s
+	})
 }

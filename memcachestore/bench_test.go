@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/flaskgo/session"
+	"github.com/flaskgo/session/storetest"
 )
 
 // A session of typical size: a few hundred bytes of msgpack.
@@ -71,4 +72,12 @@ func BenchmarkTouch(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// BenchmarkMiddleware runs whole requests through the session middleware.
+func BenchmarkMiddleware(b *testing.B) {
+	storetest.BenchmarkMiddleware(b, func(b *testing.B) session.Store {
+		c, _ := newClient(b)
+		return New(c)
+	})
 }

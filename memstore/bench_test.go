@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/flaskgo/session"
+	"github.com/flaskgo/session/storetest"
 )
 
 // benchData is about the size of a typical encoded session.
@@ -110,5 +111,14 @@ func BenchmarkMixedParallel(b *testing.B) {
 			}
 			i++
 		}
+	})
+}
+
+// BenchmarkMiddleware runs whole requests through the session middleware.
+func BenchmarkMiddleware(b *testing.B) {
+	storetest.BenchmarkMiddleware(b, func(b *testing.B) session.Store {
+		s := New()
+		b.Cleanup(func() { s.Close() })
+		return s
 	})
 }

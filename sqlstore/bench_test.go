@@ -10,6 +10,7 @@ import (
 
 	session "github.com/flaskgo/session"
 	"github.com/flaskgo/session/sqlstore"
+	"github.com/flaskgo/session/storetest"
 )
 
 // mysqlInterpolated is MySQL with client-side parameter interpolation, which
@@ -95,5 +96,13 @@ func BenchmarkSaveIfVersion(b *testing.B) {
 				b.Fatal(err)
 			}
 		}
+	})
+}
+
+// BenchmarkMiddleware runs whole requests through the session middleware on
+// each database (storetest.BenchmarkMiddleware reports store calls per request).
+func BenchmarkMiddleware(b *testing.B) {
+	benchBackends(b, func(b *testing.B, st *sqlstore.Store) {
+		storetest.BenchmarkMiddleware(b, func(*testing.B) session.Store { return st })
 	})
 }
