@@ -223,9 +223,9 @@ func dropLastRunes(s string, n int) string {
 	return s
 }
 
-// pyFloatRepr is Python's repr(float): like the JSON form, but with inf,
-// -inf and nan.
-func pyFloatRepr(f float64) string {
+// FloatRepr is Python's repr(float): the shortest digits that round-trip,
+// written like the JSON form, but with inf, -inf and nan.
+func FloatRepr(f float64) string {
 	switch {
 	case math.IsNaN(f):
 		return "nan"
@@ -260,7 +260,7 @@ func appendPyRepr(dst []byte, v any) ([]byte, bool) {
 	case *big.Int:
 		return x.Append(dst, 10), true
 	case float64:
-		return append(dst, pyFloatRepr(x)...), true
+		return append(dst, FloatRepr(x)...), true
 	case string:
 		return appendPyStrRepr(dst, x), true
 	case Markup:

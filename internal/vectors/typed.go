@@ -224,7 +224,7 @@ func ToTyped(v any) any {
 		}
 		return typedInt(x)
 	case float64:
-		return map[string]any{"$float": pyFloatRepr(x)}
+		return map[string]any{"$float": taggedjson.FloatRepr(x)}
 	case []any:
 		out := make([]any, len(x))
 		for i, e := range x {
@@ -275,19 +275,6 @@ func typedInt(b *big.Int) any {
 		return b.Int64()
 	}
 	return map[string]any{"$int": b.String()}
-}
-
-func pyFloatRepr(f float64) string {
-	switch {
-	case math.IsNaN(f):
-		return "nan"
-	case math.IsInf(f, 1):
-		return "inf"
-	case math.IsInf(f, -1):
-		return "-inf"
-	}
-	b, _ := taggedjson.AppendValue(nil, f)
-	return string(b)
 }
 
 func isoFormat(t time.Time) string {
