@@ -115,6 +115,7 @@ type Config struct {
 	// OnChangeAfterCommit, when set, is told about every change made to a
 	// session after its response was committed; such changes are lost. The
 	// error wraps ErrChangedAfterCommit and names the key. It is also logged.
+	// It runs while the session is locked: it must not use the Session.
 	OnChangeAfterCommit func(r *http.Request, err error)
 	// Logger receives errors and warnings; default slog.Default().
 	Logger *slog.Logger
