@@ -6,14 +6,21 @@ TESTFLAGS ?= -race -count=1 -timeout 25m
 
 .PHONY: test lint bench fuzz demo services
 
-## test: run every module's tests (the README's test command)
+## test: run every module's tests (the README's test command), then the
+## core again built with C zlib (-tags czlib) when cgo and zlib are there
 test:
 	@set -e; for m in $(MODULES); do echo "== go test $$m"; (cd $$m && $(GO) test $(TESTFLAGS) ./...); done
+	@if [ "$$($(GO) env CGO_ENABLED)" = 1 ] && [ -f /usr/include/zlib.h ]; then \
+		echo "== go test -tags czlib (byte-identical compressed cookies)"; \
+		$(GO) test $(TESTFLAGS) -tags czlib . ./signer; \
+	elif [ "$$CI" = true ]; then echo "czlib: cgo or zlib.h missing" >&2; exit 1; \
+	else echo "== SKIPPED -tags czlib: needs cgo and zlib1g-dev"; fi
 
 ## lint: gofmt, go vet and staticcheck on every module
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	@set -e; for m in $(MODULES); do echo "== vet+staticcheck $$m"; (cd $$m && $(GO) vet ./... && $(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) ./...); done
+	$(GO) vet -tags czlib . ./signer
 
 ## bench: side-by-side benchmarks (this library, gorilla/sessions, scs, Flask)
 bench:
@@ -22,7 +29,7 @@ bench:
 ## fuzz: run every fuzz target for FUZZTIME (default 30s each)
 FUZZTIME ?= 30s
 fuzz:
-	@set -e; for p in taggedjson signer seal .; do for f in $$(cd $$p && $(GO) test -list 'Fuzz.*' . | grep ^Fuzz); do echo "== $$p $$f"; (cd $$p && $(GO) test -run='^$$' -fuzz="^$$f$$" -fuzztime=$(FUZZTIME) .); done; done
+	@set -e; for p in taggedjson signer seal flasksession filestore . cmd/sessionctl; do for f in $$(cd $$p && $(GO) test -list 'Fuzz.*' . | grep ^Fuzz); do echo "== $$p $$f"; (cd $$p && $(GO) test -run='^$$' -fuzz="^$$f$$" -fuzztime=$(FUZZTIME) .); done; done
 
 ## demo: the demo shop on the signed-cookie store
 demo:

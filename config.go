@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/flaskgo/session/signer"
 )
 
 // Defaults, equal to Flask's where Flask has one.
@@ -18,7 +20,8 @@ const (
 	DefaultKeyPrefix     = "session:"
 	DefaultUserIDKey     = "_user_id"
 	DefaultMaxCookieSize = 4096
-	// DefaultMinCompressSize is Config.MinCompressSize's default.
+	// DefaultMinCompressSize is Config.MinCompressSize's default (without
+	// -tags czlib).
 	DefaultMinCompressSize = 256
 )
 
@@ -69,11 +72,14 @@ type Config struct {
 	AbsoluteTimeout time.Duration
 
 	// MinCompressSize: session payloads shorter than this many bytes are
-	// never compressed. Default 256: a typical session then costs no deflate
-	// to write and no inflate to read, for a few more bytes of cookie. A
-	// negative value applies Flask's rule (compress whenever it saves 2 bytes)
-	// at every size. Compressed cookies cannot be byte-identical to Flask's
-	// anyway (Go's deflate is not C zlib); Flask reads both kinds.
+	// never compressed. A negative value applies Flask's rule (compress
+	// whenever it saves 2 bytes) at every size. Flask reads both kinds.
+	//
+	// The default is 256: a typical session then costs no deflate to write
+	// and no inflate to read, for a few more bytes of cookie; Go's deflate
+	// does not produce C zlib's bytes, so compressed cookies differ from
+	// Flask's anyway. Built with -tags czlib (cgo and the system's zlib), the
+	// default is Flask's rule and every cookie is byte-identical to Flask's.
 	MinCompressSize int
 
 	// Encrypted seals the cookie with AES-256-GCM under keys derived from
@@ -157,6 +163,9 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.MinCompressSize == 0 {
 		c.MinCompressSize = DefaultMinCompressSize
+		if signer.ByteExactCompression {
+			c.MinCompressSize = -1
+		}
 	}
 	if c.Lifetime == 0 {
 		c.Lifetime = DefaultLifetime

@@ -184,6 +184,10 @@ func compareSetCookie(t *testing.T, cfg session.Config, got, want string) {
 	if got == want {
 		return
 	}
+	if signer.ByteExactCompression {
+		t.Errorf("czlib build: Set-Cookie\n got %s\nwant %s", got, want)
+		return
+	}
 	gotValue, gotAttrs, _ := strings.Cut(got, ";")
 	wantValue, wantAttrs, _ := strings.Cut(want, ";")
 	if gotAttrs != wantAttrs {

@@ -487,10 +487,10 @@ func decodePayload(text string, compressed bool) ([]byte, error) {
 type scratch struct {
 	buf  []byte
 	zbuf bytes.Buffer
-	zw   *zlib.Writer
-	br   bytes.Reader
-	fr   io.ReadCloser // flate reader, reused through flate.Resetter
-	out  []byte
+	deflater
+	br  bytes.Reader
+	fr  io.ReadCloser // flate reader, reused through flate.Resetter
+	out []byte
 }
 
 var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
@@ -517,26 +517,6 @@ func (sc *scratch) grow(n int) []byte {
 		sc.buf = make([]byte, n)
 	}
 	return sc.buf[:n]
-}
-
-// deflate compresses p with zlib. The result aliases sc.zbuf.
-//
-// Python uses level 6, but no Go level reproduces C zlib's bytes anyway, and
-// Go's levels 2-9 clear 640 KB of hash tables on every reset (about 20 µs).
-// BestSpeed does not, and on Flask's vectors it makes the same
-// compress-or-not decision as Go's level 6 for every case but one that
-// already needs C zlib to match.
-func (sc *scratch) deflate(p []byte) []byte {
-	sc.zbuf.Reset()
-	if sc.zw == nil {
-		sc.zw, _ = zlib.NewWriterLevel(&sc.zbuf, zlib.BestSpeed) // a valid level: no error
-	} else {
-		sc.zw.Reset(&sc.zbuf)
-	}
-	// Writes to a bytes.Buffer cannot fail.
-	sc.zw.Write(p)
-	sc.zw.Close()
-	return sc.zbuf.Bytes()
 }
 
 // inflate decompresses a zlib stream (RFC 1950), refusing output beyond

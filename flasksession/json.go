@@ -1,0 +1,114 @@
+package flasksession
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"math"
+	"math/big"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+)
+
+// maxIntDigits is CPython's limit on decimal digits in an int read from text.
+const maxIntDigits = 4300
+
+// unmarshalJSON reads Flask-Session 0.8's JSON format (msgspec JSON, the
+// SESSION_SERIALIZATION_FORMAT = "json" setting), the second decoder of its
+// fallback chain. Bytes and times are plain strings there.
+func unmarshalJSON(data []byte) (map[string]any, error) {
+	fail := func(err error, off int, msg string) error {
+		return &DecodeError{Format: "json", Offset: off, Msg: msg, Err: err}
+	}
+	if !utf8.Valid(data) {
+		return nil, fail(ErrSyntax, 0, "input is not valid UTF-8")
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		off := int(dec.InputOffset())
+		var se *json.SyntaxError
+		if errors.As(err, &se) {
+			off = int(se.Offset)
+		}
+		return nil, fail(ErrSyntax, off, err.Error())
+	}
+	rest := int(dec.InputOffset())
+	if len(bytes.TrimLeft(data[rest:], " \t\r\n")) != 0 {
+		return nil, fail(ErrSyntax, rest, "data after the end of the JSON value")
+	}
+	g, err := fromJSON(v, 0)
+	if err != nil {
+		return nil, fail(err, 0, err.Error())
+	}
+	m, ok := g.(map[string]any)
+	if !ok {
+		return nil, fail(ErrNotMap, 0, "the value is "+mpTypeName(g)+", not an object")
+	}
+	return m, nil
+}
+
+// jsonError carries a sentinel and a message out of fromJSON.
+type jsonError struct {
+	err error
+	msg string
+}
+
+func (e *jsonError) Error() string { return e.msg }
+func (e *jsonError) Unwrap() error { return e.err }
+
+func fromJSON(v any, depth int) (any, error) {
+	switch x := v.(type) {
+	case json.Number:
+		return jsonNumber(string(x))
+	case []any:
+		if depth >= MaxDepth {
+			return nil, &jsonError{ErrTooDeep, "more than " + strconv.Itoa(MaxDepth) + " nested containers"}
+		}
+		for i, e := range x {
+			g, err := fromJSON(e, depth+1)
+			if err != nil {
+				return nil, err
+			}
+			x[i] = g
+		}
+		return x, nil
+	case map[string]any:
+		if depth >= MaxDepth {
+			return nil, &jsonError{ErrTooDeep, "more than " + strconv.Itoa(MaxDepth) + " nested containers"}
+		}
+		for k, e := range x {
+			g, err := fromJSON(e, depth+1)
+			if err != nil {
+				return nil, err
+			}
+			x[k] = g
+		}
+		return x, nil
+	}
+	return v, nil
+}
+
+func jsonNumber(s string) (any, error) {
+	if !strings.ContainsAny(s, ".eE") {
+		if i, err := strconv.ParseInt(s, 10, 64); err == nil {
+			return i, nil
+		}
+		digits := len(strings.TrimPrefix(s, "-"))
+		if digits > maxIntDigits {
+			return nil, &jsonError{ErrUnsupportedValue, "integer with " + strconv.Itoa(digits) + " digits; Python refuses more than 4300"}
+		}
+		b, ok := new(big.Int).SetString(s, 10)
+		if !ok {
+			return nil, &jsonError{ErrSyntax, "invalid number " + s}
+		}
+		return b, nil
+	}
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil && !math.IsInf(f, 0) {
+		return nil, &jsonError{ErrSyntax, "invalid number " + s}
+	}
+	return f, nil
+}
