@@ -62,6 +62,13 @@ type Config struct {
 	Lifetime time.Duration
 	// DisableRefresh stops re-issuing a permanent session on every request
 	// (Flask's SESSION_REFRESH_EACH_REQUEST = False).
+	//
+	// With refresh on, a cookie session is re-signed on every request, as
+	// Flask does, even one whose handler never touches it (only if its
+	// payload mentions "_permanent": other cookies are not decoded). A
+	// server-side session is refreshed (store expiry moved, at most one
+	// round trip; cookie re-sent when permanent) only by requests that use
+	// it: untouched requests cost no store call, unlike Flask-Session.
 	DisableRefresh bool
 	// IdleTimeout, when set, ends a session that was not used for this long.
 	// Every request that uses the session renews it.
