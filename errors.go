@@ -56,6 +56,7 @@ type CookieTooLargeError struct {
 	Limit int    // Config.MaxCookieSize
 }
 
+// Error implements the error interface.
 func (e *CookieTooLargeError) Error() string {
 	return fmt.Sprintf("session: cookie %q would be %d bytes (name+value), over the %d-byte limit browsers enforce; store less in the session or use a server-side Store", e.Name, e.Size, e.Limit)
 }

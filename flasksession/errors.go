@@ -49,6 +49,7 @@ type DecodeError struct {
 	Err    error  // one of the sentinel errors
 }
 
+// Error implements the error interface.
 func (e *DecodeError) Error() string {
 	return "flasksession: " + e.Format + ": " + e.Msg + " (offset " + strconv.Itoa(e.Offset) + ")"
 }
@@ -64,6 +65,7 @@ type EncodeError struct {
 	Err    error  // one of the sentinel errors
 }
 
+// Error implements the error interface.
 func (e *EncodeError) Error() string {
 	at := e.Path
 	if at == "" {

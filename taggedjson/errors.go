@@ -44,6 +44,7 @@ type DecodeError struct {
 	Err    error  // ErrSyntax, ErrInvalidTag, ErrNotObject or ErrTooDeep
 }
 
+// Error implements the error interface.
 func (e *DecodeError) Error() string {
 	return e.Err.Error() + ": " + e.Msg + " (offset " + strconv.Itoa(e.Offset) + ")"
 }
@@ -62,6 +63,7 @@ type EncodeError struct {
 	segs []string // path segments, innermost first, collected while unwinding
 }
 
+// Error implements the error interface.
 func (e *EncodeError) Error() string {
 	var b strings.Builder
 	b.WriteString(e.Err.Error())
