@@ -225,8 +225,13 @@ func (m *Manager) updateStored(ctx context.Context, s *Session, now time.Time) (
 		if attempt == maxConflictRetries {
 			return false, storeErr("save", fmt.Errorf("gave up after %d conflicting concurrent writes: %w", attempt, err))
 		}
-		if err := backoff(ctx, attempt); err != nil {
-			return false, storeErr("save", err)
+		// The first conflict is usually an earlier request of this process
+		// (the lock serialized them): reload at once. Later ones come from
+		// other processes racing us: back off.
+		if attempt > 0 {
+			if err := backoff(ctx, attempt); err != nil {
+				return false, storeErr("save", err)
+			}
 		}
 		cur, err := st.Load(ctx, s.storeKey)
 		if errors.Is(err, ErrNotFound) {
