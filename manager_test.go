@@ -609,3 +609,20 @@ func TestFromWithoutMiddlewarePanics(t *testing.T) {
 	}()
 	session.From(httptest.NewRequest("GET", "/", nil))
 }
+
+func TestUnencodableValueFailsTheCommit(t *testing.T) {
+	var got error
+	m := newManager(t, session.Config{ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
+		got = err
+		http.Error(w, "cannot save", http.StatusInternalServerError)
+	}})
+	rec := serve(t, m, "", func(w http.ResponseWriter, r *http.Request) {
+		session.From(r).Set("ch", make(chan int))
+	})
+	if rec.Code != 500 || got == nil || !strings.Contains(got.Error(), `"ch"`) {
+		t.Errorf("status %d, error %v: want a 500 naming the key", rec.Code, got)
+	}
+	if rec.Header().Get("Set-Cookie") != "" {
+		t.Error("a cookie was sent for a session that could not be encoded")
+	}
+}
