@@ -99,3 +99,14 @@ type UserIndex interface {
 	// in except, and reports how many it deleted.
 	DeleteUserSessions(ctx context.Context, userID string, except ...string) (int, error)
 }
+
+// Lister is implemented by stores that can enumerate their records, for
+// admin tools such as sessionctl store ls. It is never used on a request
+// path: on most backends it reads every record.
+type Lister interface {
+	// ListSessions returns the live records whose key starts with prefix
+	// ("" lists all), at most limit of them (limit <= 0: no limit), in key
+	// order where the backend can sort cheaply. UserID and Expires are as
+	// Load would report them.
+	ListSessions(ctx context.Context, prefix string, limit int) ([]SessionInfo, error)
+}

@@ -59,8 +59,8 @@ const (
 )
 
 // Store is a directory of session files. It implements session.Store,
-// session.Updater, session.Toucher, session.Sweeper, session.UserIndex and
-// io.Closer.
+// session.Updater, session.Toucher, session.Sweeper, session.UserIndex,
+// session.Lister and io.Closer.
 type Store struct {
 	dir   string
 	now   func() time.Time
@@ -689,6 +689,46 @@ func (s *Store) deleteIfOwned(name, user string) (bool, error) {
 	return r.live(s.now()), s.remove(name, r)
 }
 
+// ListSessions implements session.Lister. File names are hashes, so it
+// reads every record file, whatever the prefix; it skips expired, corrupt
+// and temporary files and files removed while it runs. The result is sorted
+// by key.
+func (s *Store) ListSessions(ctx context.Context, prefix string, limit int) ([]session.SessionInfo, error) {
+	if err := s.check(ctx, "list sessions"); err != nil {
+		return nil, err
+	}
+	entries, err := os.ReadDir(s.dir)
+	if err != nil {
+		return nil, fmt.Errorf("filestore: list sessions: %w", err)
+	}
+	now := s.now()
+	var out []session.SessionInfo
+	for _, e := range entries {
+		if err := ctx.Err(); err != nil {
+			return nil, fmt.Errorf("filestore: list sessions: %w", err)
+		}
+		name := e.Name()
+		if !isHashName(name) || !e.Type().IsRegular() {
+			continue // temporary files, the index and lock directories
+		}
+		r, err := s.read(name, "")
+		if errors.Is(err, ErrCorrupt) || r == nil && err == nil {
+			continue // left for DeleteExpired, or deleted meanwhile
+		}
+		if err != nil {
+			return nil, fmt.Errorf("filestore: list sessions: %w", err)
+		}
+		if r.live(now) && strings.HasPrefix(r.key, prefix) {
+			out = append(out, session.SessionInfo{Key: r.key, UserID: r.user, Expires: r.expiresTime()})
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Key < out[j].Key })
+	if limit > 0 && len(out) > limit {
+		out = out[:limit]
+	}
+	return out, nil
+}
+
 // Interface checks.
 var (
 	_ session.Store     = (*Store)(nil)
@@ -696,4 +736,5 @@ var (
 	_ session.Toucher   = (*Store)(nil)
 	_ session.Sweeper   = (*Store)(nil)
 	_ session.UserIndex = (*Store)(nil)
+	_ session.Lister    = (*Store)(nil)
 )

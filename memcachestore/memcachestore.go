@@ -20,6 +20,10 @@
 // "cas" command (or "add" for version 0). Touch is memcached's "touch" and
 // does not change the CAS id.
 //
+// memcached cannot enumerate its items (there is no key scan, only the
+// debug-grade "lru_crawler metadump"), so the store does not implement
+// session.Lister either: sessionctl store ls cannot list it.
+//
 // Items expire natively, so the store has no Sweeper. memcached counts
 // expirations in whole seconds: a record lives until its Expires rounded to a
 // second boundary, give or take one second.

@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"hash/maphash"
 	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -29,7 +30,8 @@ const shardCount = 32
 const DefaultSweepInterval = time.Minute
 
 // Store is an in-memory session.Store. It also implements session.Updater,
-// session.Toucher, session.Sweeper, session.UserIndex and io.Closer. The zero
+// session.Toucher, session.Sweeper, session.UserIndex, session.Lister and
+// io.Closer. The zero
 // value is not usable; call New.
 type Store struct {
 	now      func() time.Time
@@ -410,6 +412,37 @@ func (s *Store) DeleteUserSessions(ctx context.Context, userID string, except ..
 	return n, nil
 }
 
+// ListSessions implements session.Lister. The result is sorted by key. It
+// holds one shard's read lock at a time, so it sees each shard at a moment
+// of its own, not the whole store at one moment.
+func (s *Store) ListSessions(ctx context.Context, prefix string, limit int) ([]session.SessionInfo, error) {
+	if err := s.check(ctx, "list sessions"); err != nil {
+		return nil, err
+	}
+	now := s.now()
+	var out []session.SessionInfo
+	for i := range s.records {
+		if err := ctx.Err(); err != nil {
+			return nil, fmt.Errorf("memstore: list sessions: %w", err)
+		}
+		rs := &s.records[i]
+		rs.mu.RLock()
+		for k, e := range rs.m {
+			if s.live(e, now) && strings.HasPrefix(k, prefix) {
+				out = append(out, session.SessionInfo{Key: k, UserID: e.user, Expires: e.expires})
+			}
+		}
+		rs.mu.RUnlock()
+	}
+	// Keys are spread over the shards by hash: only sorting everything
+	// gives the first limit keys.
+	sort.Slice(out, func(i, j int) bool { return out[i].Key < out[j].Key })
+	if limit > 0 && len(out) > limit {
+		out = out[:limit]
+	}
+	return out, nil
+}
+
 // Interface checks.
 var (
 	_ session.Store     = (*Store)(nil)
@@ -417,4 +450,5 @@ var (
 	_ session.Toucher   = (*Store)(nil)
 	_ session.Sweeper   = (*Store)(nil)
 	_ session.UserIndex = (*Store)(nil)
+	_ session.Lister    = (*Store)(nil)
 )

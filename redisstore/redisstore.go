@@ -35,6 +35,8 @@ import (
 	"fmt"
 	"sort"
 	"strconv"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/flaskgo/session"
@@ -50,8 +52,8 @@ var ErrInvalidKey = errors.New("redisstore: invalid key")
 // WithUserIndexPrefix says otherwise.
 const DefaultIndexPrefix = "flaskgo:"
 
-// Store is a session.Store, session.Updater, session.Toucher and
-// session.UserIndex on Redis. It is safe for concurrent use. It does not own
+// Store is a session.Store, session.Updater, session.Toucher,
+// session.UserIndex and session.Lister on Redis. It is safe for concurrent use. It does not own
 // the client: closing the client is the caller's job.
 type Store struct {
 	client      redis.UniversalClient
@@ -64,6 +66,7 @@ var (
 	_ session.Updater   = (*Store)(nil)
 	_ session.Toucher   = (*Store)(nil)
 	_ session.UserIndex = (*Store)(nil)
+	_ session.Lister    = (*Store)(nil)
 )
 
 // Option configures a Store.
@@ -325,6 +328,128 @@ func (s *Store) DeleteUserSessions(ctx context.Context, userID string, except ..
 		}
 	}
 	return len(deleted), nil
+}
+
+// listBatch is how many keys ListSessions checks per pipeline.
+const listBatch = 500
+
+// ListSessions lists the live sessions whose key starts with prefix, sorted
+// by key, at most limit of them (limit <= 0: all). It SCANs the whole
+// database (every master of a Cluster) for matching keys, skipping the
+// store's own owner and user keys, then reads the owner and expiry of the
+// keys in pipelines of listBatch, stopping once it has limit sessions.
+// Keys that are not strings are left out: this store did not write them.
+// It costs a full SCAN whatever the prefix: admin tools only.
+func (s *Store) ListSessions(ctx context.Context, prefix string, limit int) ([]session.SessionInfo, error) {
+	keys, err := s.scan(ctx, s.prefix+prefix)
+	if err != nil {
+		return nil, fmt.Errorf("redisstore: list sessions: %w", err)
+	}
+	var infos []session.SessionInfo
+	for len(keys) > 0 && (limit <= 0 || len(infos) < limit) {
+		batch := keys[:min(len(keys), listBatch)]
+		keys = keys[len(batch):]
+		calls := make([]*call, 0, len(batch))
+		names := make([]string, 0, len(batch))
+		for _, dk := range batch {
+			key := dk[len(s.prefix):]
+			ks, err := s.keys(key)
+			if err != nil {
+				continue // not a key this store can have written
+			}
+			calls = append(calls, &call{script: listMetaScript, keys: ks})
+			names = append(names, key)
+		}
+		s.run(ctx, calls)
+		for i, c := range calls {
+			res, err := c.cmd.Slice()
+			if errors.Is(err, redis.Nil) {
+				continue // gone meanwhile, or not a session
+			}
+			if err != nil {
+				return nil, fmt.Errorf("redisstore: list sessions: %q: %w", names[i], err)
+			}
+			if len(res) != 4 {
+				return nil, fmt.Errorf("redisstore: list sessions: %q: unexpected reply %v", names[i], res)
+			}
+			pttl, _ := res[0].(int64)
+			owner, _ := res[1].(string)
+			info := session.SessionInfo{Key: names[i], UserID: owner}
+			if pttl >= 0 {
+				now, err := serverMillis(res[2], res[3])
+				if err != nil {
+					return nil, fmt.Errorf("redisstore: list sessions: %w", err)
+				}
+				info.Expires = time.UnixMilli(now + pttl)
+			}
+			infos = append(infos, info)
+			if limit > 0 && len(infos) == limit {
+				break
+			}
+		}
+	}
+	return infos, nil
+}
+
+// scan returns the sorted, distinct Redis keys that start with prefix,
+// from every master of a Cluster, without the store's owner and user keys.
+func (s *Store) scan(ctx context.Context, prefix string) ([]string, error) {
+	match := globEscape(prefix) + "*"
+	owners, users := s.indexPrefix+"owner:", s.indexPrefix+"user:"
+	var (
+		mu   sync.Mutex
+		keys []string
+	)
+	scanOne := func(ctx context.Context, c redis.Cmdable) error {
+		var cursor uint64
+		for {
+			ks, next, err := c.Scan(ctx, cursor, match, 1000).Result()
+			if err != nil {
+				return err
+			}
+			mu.Lock()
+			for _, k := range ks {
+				if !strings.HasPrefix(k, owners) && !strings.HasPrefix(k, users) {
+					keys = append(keys, k)
+				}
+			}
+			mu.Unlock()
+			if cursor = next; cursor == 0 {
+				return nil
+			}
+		}
+	}
+	var err error
+	if cc, ok := s.client.(*redis.ClusterClient); ok {
+		err = cc.ForEachMaster(ctx, func(ctx context.Context, c *redis.Client) error { return scanOne(ctx, c) })
+	} else {
+		err = scanOne(ctx, s.client)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("SCAN: %w", err)
+	}
+	sort.Strings(keys)
+	// SCAN may return a key more than once.
+	out := keys[:0]
+	for i, k := range keys {
+		if i == 0 || k != keys[i-1] {
+			out = append(out, k)
+		}
+	}
+	return out, nil
+}
+
+// globEscape escapes the glob metacharacters of SCAN MATCH.
+func globEscape(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case '*', '?', '[', ']', '\\':
+			b.WriteByte('\\')
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
 }
 
 // call is one script invocation inside a pipeline.

@@ -98,3 +98,11 @@ local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
 return redis.call('ZRANGE', KEYS[1], 0, -1)
 `)
+
+// listMetaScript is metaScript for keys found by SCAN: it also returns nil
+// for a key that is not a string, which this store never wrote.
+var listMetaScript = redis.NewScript(`
+if redis.call('TYPE', KEYS[1]).ok ~= 'string' then return false end
+local t = redis.call('TIME')
+return {redis.call('PTTL', KEYS[1]), redis.call('GET', KEYS[2]) or '', t[1], t[2]}
+`)

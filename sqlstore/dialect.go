@@ -65,6 +65,8 @@ type queries struct {
 	sweep      string // now, limit[, now]
 	userList   string // user, now → key, expires_at
 	userDelete string // user, now, then AND key NOT IN (...) appended
+	list       string // pattern, now → key, expires_at, user_id
+	listLimit  string // pattern, now, limit → key, expires_at, user_id
 	migrate    []string
 	indexes    [][2]string // MySQL: index name, CREATE INDEX statement
 }
@@ -83,6 +85,15 @@ func buildQueries(d Dialect, table string) queries {
 	q.del = "DELETE FROM " + t + " WHERE " + k + " = ?"
 	q.userList = "SELECT " + k + ", " + exp + " FROM " + t + " WHERE " + uid + " = ? AND " + exp + " > ? ORDER BY " + k
 	q.userDelete = "DELETE FROM " + t + " WHERE " + uid + " = ? AND " + exp + " > ?"
+
+	// SQLite's LIKE ignores ASCII case, so SQLite matches prefixes with
+	// GLOB, which does not; both can use the primary key index.
+	match := k + " LIKE ? ESCAPE '" + likeEscape + "'"
+	if d == SQLite {
+		match = k + " GLOB ?"
+	}
+	q.list = "SELECT " + k + ", " + exp + ", " + uid + " FROM " + t + " WHERE " + match + " AND " + exp + " > ? ORDER BY " + k
+	q.listLimit = q.list + " LIMIT ?"
 
 	switch d {
 	case Postgres, SQLite:
@@ -161,7 +172,7 @@ func buildQueries(d Dialect, table string) queries {
 	}
 
 	if d == Postgres {
-		for _, p := range []*string{&q.load, &q.save, &q.create, &q.update, &q.touch, &q.live, &q.del, &q.sweep, &q.userList, &q.userDelete} {
+		for _, p := range []*string{&q.load, &q.save, &q.create, &q.update, &q.touch, &q.live, &q.del, &q.sweep, &q.userList, &q.userDelete, &q.list, &q.listLimit} {
 			*p = renumber(*p, 1)
 		}
 	}
@@ -199,6 +210,35 @@ func (d Dialect) placeholders(n, first int) string {
 		} else {
 			b.WriteByte('?')
 		}
+	}
+	return b.String()
+}
+
+// likeEscape escapes LIKE wildcards in prefix patterns. Not a backslash:
+// MySQL would need it doubled inside the string literal.
+const likeEscape = "!"
+
+// prefixPattern returns the pattern matching every key that starts with
+// prefix: a LIKE pattern, or a GLOB pattern for SQLite.
+func (d Dialect) prefixPattern(prefix string) string {
+	var b strings.Builder
+	for i := 0; i < len(prefix); i++ {
+		c := prefix[i]
+		switch {
+		case d == SQLite && (c == '*' || c == '?' || c == '['):
+			b.WriteByte('[')
+			b.WriteByte(c)
+			b.WriteByte(']')
+			continue
+		case d != SQLite && (c == '%' || c == '_' || c == likeEscape[0]):
+			b.WriteString(likeEscape)
+		}
+		b.WriteByte(c)
+	}
+	if d == SQLite {
+		b.WriteByte('*')
+	} else {
+		b.WriteByte('%')
 	}
 	return b.String()
 }

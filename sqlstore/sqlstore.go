@@ -9,7 +9,8 @@
 // at once but stay on disk until DeleteExpired removes them: schedule it.
 //
 // Besides session.Store the store implements session.Updater (optimistic
-// versions), session.Toucher, session.Sweeper and session.UserIndex.
+// versions), session.Toucher, session.Sweeper, session.UserIndex and
+// session.Lister.
 package sqlstore
 
 import (
@@ -99,6 +100,7 @@ var (
 	_ session.Toucher   = (*Store)(nil)
 	_ session.Sweeper   = (*Store)(nil)
 	_ session.UserIndex = (*Store)(nil)
+	_ session.Lister    = (*Store)(nil)
 )
 
 // New returns a store using db, which must have been opened with a driver
@@ -461,6 +463,42 @@ func (s *Store) DeleteUserSessions(ctx context.Context, userID string, except ..
 		return 0, fmt.Errorf("sqlstore: delete user sessions from %s: %w", s.table, err)
 	}
 	return int(n), nil
+}
+
+// ListSessions lists the live sessions whose key starts with prefix,
+// ordered by key, at most limit of them (limit <= 0: all). The prefix is
+// matched with LIKE (GLOB in SQLite), its wildcards escaped, so the
+// primary key index narrows the scan.
+func (s *Store) ListSessions(ctx context.Context, prefix string, limit int) ([]session.SessionInfo, error) {
+	if !utf8.ValidString(prefix) || strings.IndexByte(prefix, 0) >= 0 {
+		return nil, nil // no stored key can start with it
+	}
+	q, args := s.q.list, []any{s.d.prefixPattern(prefix), nanos(s.now())}
+	if limit > 0 {
+		q, args = s.q.listLimit, append(args, limit)
+	}
+	rows, err := s.db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: list sessions in %s: %w", s.table, err)
+	}
+	defer rows.Close()
+	var out []session.SessionInfo
+	for rows.Next() {
+		var (
+			info session.SessionInfo
+			exp  int64
+			user sql.NullString
+		)
+		if err := rows.Scan(&info.Key, &exp, &user); err != nil {
+			return nil, fmt.Errorf("sqlstore: list sessions in %s: %w", s.table, err)
+		}
+		info.Expires, info.UserID = time.Unix(0, exp), user.String
+		out = append(out, info)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlstore: list sessions in %s: %w", s.table, err)
+	}
+	return out, nil
 }
 
 // checkKey enforces what every dialect's key column can hold, so that the

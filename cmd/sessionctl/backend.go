@@ -4,18 +4,13 @@ import (
 	"context"
 	"crypto/tls"
 	"database/sql"
-	"encoding/binary"
 	"errors"
 	"fmt"
-	"hash/crc32"
-	"io/fs"
 	"net"
 	"net/url"
 	"os"
-	"path/filepath"
 	"sort"
 	"strings"
-	"sync"
 	"time"
 
 	_ "github.com/go-sql-driver/mysql" // MySQL and MariaDB
@@ -64,24 +59,82 @@ type counts struct {
 }
 
 // backend is one opened store URL: the session.Store plus what sessionctl
-// needs beyond the Store contract, done the way that backend can do it
-// cheaply.
+// needs to know about it. Listing and counting go through session.Lister;
+// a backend may add counter or expiredLister where its storage answers
+// more cheaply or more fully.
 type backend interface {
 	store() session.Store
 	describe() string
 	// nativeTTL reports that the backend deletes expired records itself.
 	nativeTTL() bool
-	count(ctx context.Context, prefix string) (counts, error)
-	// list returns the matching records sorted by key, or errNoListing.
-	list(ctx context.Context, o listOpts) ([]entry, error)
 	close() error
 }
 
-// lister is the listing capability sessionctl asks the stores to add. A
-// store that implements it is listed through it.
-type lister interface {
-	// ListSessions returns the live records whose key starts with prefix.
-	ListSessions(ctx context.Context, prefix string) ([]session.SessionInfo, error)
+// counter is implemented by backends that count records without reading
+// them (SQL COUNT(*)), including the expired ones not yet purged.
+type counter interface {
+	count(ctx context.Context, prefix string) (counts, error)
+}
+
+// expiredLister is implemented by backends that can list the expired
+// records they still hold (ls --all): a Lister only sees live ones.
+type expiredLister interface {
+	listAll(ctx context.Context, o listOpts) ([]entry, error)
+}
+
+// errNoExpiredListing is returned for ls --all by backends that keep expired
+// records but cannot list them.
+var errNoExpiredListing = errors.New("this store lists only live records")
+
+// countRecords counts what stats reports: through counter where the backend
+// has it, else by listing the live records.
+func countRecords(ctx context.Context, b backend, prefix string) (counts, error) {
+	if c, ok := b.(counter); ok {
+		return c.count(ctx, prefix)
+	}
+	l, ok := b.store().(session.Lister)
+	if !ok {
+		return counts{}, nil
+	}
+	infos, err := l.ListSessions(ctx, prefix, 0)
+	if err != nil {
+		return counts{}, err
+	}
+	c := counts{known: true, total: int64(len(infos)), expired: -1, what: "live records"}
+	if b.nativeTTL() {
+		c.expired, c.what = 0, "live records (the store expires records itself)"
+	}
+	return c, nil
+}
+
+// listRecords returns the records ls shows, sorted by key: one user's
+// through the user index, the others through session.Lister.
+func listRecords(ctx context.Context, b backend, o listOpts) ([]entry, error) {
+	if o.all {
+		if al, ok := b.(expiredLister); ok {
+			return al.listAll(ctx, o)
+		}
+		if !b.nativeTTL() {
+			return nil, errNoExpiredListing
+		}
+		// Nothing expired is kept: the live records are all there is.
+	}
+	var (
+		infos []session.SessionInfo
+		err   error
+	)
+	st := b.store()
+	if ui, ok := st.(session.UserIndex); ok && o.user != "" {
+		infos, err = ui.UserSessions(ctx, o.user)
+	} else if l, ok := st.(session.Lister); ok {
+		infos, err = l.ListSessions(ctx, o.prefix, 0)
+	} else {
+		return nil, errNoListing
+	}
+	if err != nil {
+		return nil, err
+	}
+	return fromInfos(infos, o), nil
 }
 
 // storeOpts are the store flags that shape how a URL is opened.
@@ -227,41 +280,6 @@ func (b *memBackend) describe() string     { return "memory (an empty store insi
 func (b *memBackend) nativeTTL() bool      { return false }
 func (b *memBackend) close() error         { return b.st.Close() }
 
-func (b *memBackend) count(ctx context.Context, prefix string) (counts, error) {
-	if l, ok := any(b.st).(lister); ok {
-		infos, err := l.ListSessions(ctx, prefix)
-		if err != nil {
-			return counts{}, err
-		}
-		return counts{known: true, total: int64(len(infos)), expired: -1, what: "live records"}, nil
-	}
-	return counts{}, nil
-}
-
-func (b *memBackend) list(ctx context.Context, o listOpts) ([]entry, error) {
-	return listThrough(ctx, b.st, o)
-}
-
-// listThrough lists a store through lister, or through UserIndex when only
-// one user's sessions are wanted.
-func listThrough(ctx context.Context, st session.Store, o listOpts) ([]entry, error) {
-	var (
-		infos []session.SessionInfo
-		err   error
-	)
-	if l, ok := st.(lister); ok {
-		infos, err = l.ListSessions(ctx, o.prefix)
-	} else if ui, ok := st.(session.UserIndex); ok && o.user != "" {
-		infos, err = ui.UserSessions(ctx, o.user)
-	} else {
-		return nil, errNoListing
-	}
-	if err != nil {
-		return nil, err
-	}
-	return fromInfos(infos, o), nil
-}
-
 func fromInfos(infos []session.SessionInfo, o listOpts) []entry {
 	out := make([]entry, 0, len(infos))
 	for _, in := range infos {
@@ -305,121 +323,6 @@ func (b *fileBackend) store() session.Store { return b.st }
 func (b *fileBackend) describe() string     { return "file store in " + b.dir }
 func (b *fileBackend) nativeTTL() bool      { return false }
 func (b *fileBackend) close() error         { return b.st.Close() }
-
-// recordFiles returns the names of the record files: 64 hex digits, the
-// SHA-256 of the key (see the filestore package documentation).
-func (b *fileBackend) recordFiles() ([]string, error) {
-	des, err := os.ReadDir(b.dir)
-	if err != nil {
-		return nil, err
-	}
-	var names []string
-	for _, de := range des {
-		if isHexName(de.Name()) && de.Type().IsRegular() {
-			names = append(names, de.Name())
-		}
-	}
-	return names, nil
-}
-
-func isHexName(name string) bool {
-	if len(name) != 64 {
-		return false
-	}
-	for i := 0; i < len(name); i++ {
-		c := name[i]
-		if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
-			return false
-		}
-	}
-	return true
-}
-
-func (b *fileBackend) count(ctx context.Context, prefix string) (counts, error) {
-	if prefix != "" {
-		// File names are hashes: a prefix means reading every file.
-		es, err := b.list(ctx, listOpts{prefix: prefix, all: true})
-		if err != nil {
-			return counts{}, err
-		}
-		c := counts{known: true, total: int64(len(es)), what: "record files"}
-		for _, e := range es {
-			if e.Expired {
-				c.expired++
-			}
-		}
-		return c, nil
-	}
-	names, err := b.recordFiles()
-	if err != nil {
-		return counts{}, err
-	}
-	return counts{known: true, total: int64(len(names)), expired: -1, what: "record files (expired ones included until purge-expired)"}, nil
-}
-
-func (b *fileBackend) list(ctx context.Context, o listOpts) ([]entry, error) {
-	if _, ok := any(b.st).(lister); ok && !o.all {
-		return listThrough(ctx, b.st, o)
-	}
-	names, err := b.recordFiles()
-	if err != nil {
-		return nil, err
-	}
-	now := time.Now()
-	var out []entry
-	for _, name := range names {
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		e, err := readRecordHeader(filepath.Join(b.dir, name))
-		if errors.Is(err, fs.ErrNotExist) {
-			continue // deleted meanwhile
-		}
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", name, err)
-		}
-		e.Expired = !e.Expires.After(now)
-		if o.match(e) {
-			out = append(out, e)
-		}
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Key < out[j].Key })
-	return out, nil
-}
-
-// readRecordHeader reads the key, owner and expiry of a filestore record
-// file, following the format documented in filestore (magic "FGS1",
-// big-endian header, CRC-32C trailer). It is a stopgap until filestore can
-// list its records itself.
-func readRecordHeader(path string) (entry, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return entry{}, err
-	}
-	return parseRecordHeader(b)
-}
-
-func parseRecordHeader(b []byte) (entry, error) {
-	const header, sum = 28, 4
-	if len(b) < header+sum || string(b[:4]) != "FGS1" {
-		return entry{}, errors.New("not a filestore record (bad magic or too short)")
-	}
-	u := int(binary.BigEndian.Uint16(b[20:]))
-	k := int(binary.BigEndian.Uint16(b[22:]))
-	d := uint64(binary.BigEndian.Uint32(b[24:]))
-	if uint64(len(b)) != uint64(header+u+k+sum)+d {
-		return entry{}, errors.New("corrupt filestore record (length mismatch)")
-	}
-	body := b[:len(b)-sum]
-	if crc32.Checksum(body, crc32.MakeTable(crc32.Castagnoli)) != binary.BigEndian.Uint32(b[len(body):]) {
-		return entry{}, errors.New("corrupt filestore record (checksum mismatch)")
-	}
-	return entry{
-		Key:     string(b[header+u : header+u+k]),
-		UserID:  string(b[header : header+u]),
-		Expires: time.Unix(0, int64(binary.BigEndian.Uint64(b[12:]))),
-	}, nil
-}
 
 // ---- SQL ----
 
@@ -530,17 +433,15 @@ func (b *sqlBackend) count(ctx context.Context, prefix string) (counts, error) {
 	return c, nil
 }
 
-func (b *sqlBackend) list(ctx context.Context, o listOpts) ([]entry, error) {
+// listAll lists live and expired rows (ls --all); without --all the
+// store's own ListSessions is used.
+func (b *sqlBackend) listAll(ctx context.Context, o listOpts) ([]entry, error) {
 	now := time.Now().UnixNano()
 	k, exp, uid := b.quote("key"), b.quote("expires_at"), b.quote("user_id")
 	cond, args := b.prefixRange(o.prefix)
 	if o.user != "" {
 		cond += " AND " + uid + " = ?"
 		args = append(args, o.user)
-	}
-	if !o.all {
-		cond += " AND " + exp + " > ?"
-		args = append(args, now)
 	}
 	q := b.query("SELECT " + k + ", " + exp + ", " + uid + " FROM " + b.quote(b.table) + " WHERE 1 = 1" + cond + " ORDER BY " + k)
 	rows, err := b.db.QueryContext(ctx, q, args...)
@@ -607,128 +508,3 @@ func (b *redisBackend) store() session.Store { return b.st }
 func (b *redisBackend) describe() string     { return b.desc }
 func (b *redisBackend) nativeTTL() bool      { return true }
 func (b *redisBackend) close() error         { return b.client.Close() }
-
-// globEscape escapes the glob characters of SCAN MATCH.
-func globEscape(s string) string {
-	var sb strings.Builder
-	for _, r := range s {
-		if strings.ContainsRune(`*?[]\`, r) {
-			sb.WriteByte('\\')
-		}
-		sb.WriteRune(r)
-	}
-	return sb.String()
-}
-
-// scan calls fn with every key that starts with prefix, on every primary of
-// a cluster. fn may be called concurrently for different nodes.
-func (b *redisBackend) scan(ctx context.Context, prefix string, fn func(keys []string)) error {
-	match := globEscape(prefix) + "*"
-	scanOne := func(ctx context.Context, c redis.Cmdable) error {
-		var cursor uint64
-		for {
-			keys, next, err := c.Scan(ctx, cursor, match, 1000).Result()
-			if err != nil {
-				return err
-			}
-			if len(keys) > 0 {
-				fn(keys)
-			}
-			if cursor = next; cursor == 0 {
-				return nil
-			}
-		}
-	}
-	if cc, ok := b.client.(*redis.ClusterClient); ok {
-		return cc.ForEachMaster(ctx, func(ctx context.Context, c *redis.Client) error { return scanOne(ctx, c) })
-	}
-	return scanOne(ctx, b.client)
-}
-
-func (b *redisBackend) count(ctx context.Context, prefix string) (counts, error) {
-	var (
-		mu sync.Mutex
-		n  int64
-	)
-	err := b.scan(ctx, prefix, func(keys []string) {
-		mu.Lock()
-		n += int64(len(keys))
-		mu.Unlock()
-	})
-	if err != nil {
-		return counts{}, fmt.Errorf("SCAN: %w", err)
-	}
-	return counts{known: true, total: n, expired: 0, what: fmt.Sprintf("keys matching %q (Redis expires records itself)", prefix+"*")}, nil
-}
-
-func (b *redisBackend) list(ctx context.Context, o listOpts) ([]entry, error) {
-	if o.user != "" {
-		infos, err := b.st.UserSessions(ctx, o.user)
-		if err != nil {
-			return nil, err
-		}
-		return fromInfos(infos, o), nil
-	}
-	var (
-		mu   sync.Mutex
-		keys []string
-	)
-	if err := b.scan(ctx, o.prefix, func(ks []string) {
-		mu.Lock()
-		keys = append(keys, ks...)
-		mu.Unlock()
-	}); err != nil {
-		return nil, fmt.Errorf("SCAN: %w", err)
-	}
-	sort.Strings(keys)
-	keys = dedupe(keys) // SCAN may return a key more than once
-	// One Load per key gives expiry and owner the way the store sees them;
-	// a few in parallel hide the round trips.
-	out := make([]entry, len(keys))
-	found := make([]bool, len(keys))
-	errs := make([]error, len(keys))
-	var wg sync.WaitGroup
-	next := make(chan int)
-	for w := 0; w < 16; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range next {
-				rec, err := b.st.Load(ctx, keys[i])
-				if errors.Is(err, session.ErrNotFound) || redis.HasErrorPrefix(err, "WRONGTYPE") {
-					continue // expired or deleted meanwhile, or not a session
-				}
-				if err != nil {
-					errs[i] = err
-					continue
-				}
-				out[i], found[i] = entry{Key: keys[i], Expires: rec.Expires, UserID: rec.UserID}, true
-			}
-		}()
-	}
-	for i := range keys {
-		next <- i
-	}
-	close(next)
-	wg.Wait()
-	var res []entry
-	for i := range keys {
-		if errs[i] != nil {
-			return nil, fmt.Errorf("%s: %w", keys[i], errs[i])
-		}
-		if found[i] && o.match(out[i]) {
-			res = append(res, out[i])
-		}
-	}
-	return res, nil
-}
-
-func dedupe(sorted []string) []string {
-	out := sorted[:0]
-	for i, s := range sorted {
-		if i == 0 || s != sorted[i-1] {
-			out = append(out, s)
-		}
-	}
-	return out
-}

@@ -1,9 +1,6 @@
 package main
 
 import (
-	"encoding/binary"
-	"fmt"
-	"hash/crc32"
 	"strings"
 	"testing"
 )
@@ -83,30 +80,4 @@ func mustRunT(t *testing.T, want int, stdin string, args ...string) string {
 	t.Helper()
 	out, _ := mustRun(t, want, stdin, args...)
 	return out
-}
-
-// FuzzRecordHeader: the filestore record reader never panics, and a
-// well-formed record reads back.
-func FuzzRecordHeader(f *testing.F) {
-	f.Add([]byte("FGS1"), "key", "user", int64(1700000000000000000))
-	f.Add([]byte{}, "", "", int64(0))
-	f.Fuzz(func(t *testing.T, junk []byte, key, user string, expires int64) {
-		parseRecordHeader(junk)
-		if len(key) > 0xffff || len(user) > 0xffff {
-			return
-		}
-		b := make([]byte, 28)
-		copy(b, "FGS1")
-		binary.BigEndian.PutUint64(b[4:], 1)
-		binary.BigEndian.PutUint64(b[12:], uint64(expires))
-		binary.BigEndian.PutUint16(b[20:], uint16(len(user)))
-		binary.BigEndian.PutUint16(b[22:], uint16(len(key)))
-		binary.BigEndian.PutUint32(b[24:], uint32(len(junk)))
-		b = append(append(append(b, user...), key...), junk...)
-		b = binary.BigEndian.AppendUint32(b, crc32.Checksum(b, crc32.MakeTable(crc32.Castagnoli)))
-		e, err := parseRecordHeader(b)
-		if err != nil || e.Key != key || e.UserID != user || e.Expires.UnixNano() != expires {
-			t.Fatalf("%+v %v", e, fmt.Sprint(err))
-		}
-	})
 }

@@ -109,10 +109,10 @@ func storeCommands() []storeCmd {
 			help: helpText{
 				usage: "sessionctl store stats --store URL [--prefix P] [--table T] [--json]",
 				about: `
-Count the records where the backend can do so cheaply: SQL COUNT(*) (with the
-number of expired rows awaiting purge-expired), Redis SCAN of the keys that
-start with --prefix, the record files of a file store. Otherwise it says
-"unknown".`,
+Count the records whose key starts with --prefix: SQL with COUNT(*) (and the
+number of expired rows awaiting purge-expired), other stores by listing their
+live records (a file store reads every file, Redis SCANs every key). A store
+that cannot list its records (memcached) says "unknown".`,
 				examples: `  sessionctl store stats --store sqlite:/var/lib/app/sessions.db
   SESSIONCTL_STORE=redis://127.0.0.1:6379/0 sessionctl store stats --json`,
 			},
@@ -130,8 +130,8 @@ start with --prefix, the record files of a file store. Otherwise it says
 List the live records: key, expiry (UTC) and owner ("-" for anonymous), sorted
 by key. --user lists one user's sessions, --prefix the keys starting with P
 (on Redis the default is "session:", the Manager's key prefix, and keys are
-found with SCAN). --all includes expired records a SQL or file store still
-holds. -q prints keys only, one per line.`,
+found with SCAN). --all includes expired records a SQL store still holds. -q
+prints keys only, one per line.`,
 				examples: `  sessionctl store ls --store sqlite:sessions.db
   sessionctl store ls --store redis://127.0.0.1:6379 --user 42
   sessionctl store ls --store "$URL" -q --user 42 | xargs sessionctl store rm --store "$URL"`,
@@ -312,7 +312,7 @@ func orDash(s string) string {
 }
 
 func runStats(ctx context.Context, s stdio, c *storeFlags, b backend, _ []string) error {
-	n, err := b.count(ctx, c.prefixFor(b))
+	n, err := countRecords(ctx, b, c.prefixFor(b))
 	if err != nil {
 		return storeErr(err)
 	}
@@ -349,9 +349,12 @@ func outErr(err error) error {
 
 func runLs(ctx context.Context, s stdio, c *storeFlags, b backend, _ []string) error {
 	o := listOpts{prefix: c.prefixFor(b), user: c.user, all: c.all}
-	es, err := b.list(ctx, o)
+	es, err := listRecords(ctx, b, o)
 	if errors.Is(err, errNoListing) {
 		return storeErr(fmt.Errorf("%s cannot list its records (only --user, through its user index, where it has one)", b.describe()))
+	}
+	if errors.Is(err, errNoExpiredListing) {
+		return storeErr(fmt.Errorf("--all: %s lists only live records (purge-expired deletes the expired ones)", b.describe()))
 	}
 	if err != nil {
 		return storeErr(err)
