@@ -29,44 +29,13 @@ func benchStore(b *testing.B, n int) (*Store, []string) {
 	return s, keys
 }
 
-func BenchmarkLoad(b *testing.B) {
-	s, keys := benchStore(b, 1024)
-	ctx := context.Background()
-	b.ReportAllocs()
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		if _, err := s.Load(ctx, keys[i%len(keys)]); err != nil {
-			b.Fatal(err)
-		}
-	}
-}
-
-func BenchmarkSave(b *testing.B) {
-	s, keys := benchStore(b, 1024)
-	ctx := context.Background()
-	rec := session.Record{Data: benchData, Expires: time.Now().Add(time.Hour), UserID: "u1"}
-	b.ReportAllocs()
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		if err := s.Save(ctx, keys[i%len(keys)], rec); err != nil {
-			b.Fatal(err)
-		}
-	}
-}
-
-func BenchmarkSaveIfVersion(b *testing.B) {
-	s, _ := benchStore(b, 0)
-	ctx := context.Background()
-	rec := session.Record{Data: benchData, Expires: time.Now().Add(time.Hour)}
-	b.ReportAllocs()
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		v, err := s.SaveIfVersion(ctx, "k", rec)
-		if err != nil {
-			b.Fatal(err)
-		}
-		rec.Version = v
-	}
+// BenchmarkStore measures Load, Save, SaveIfVersion and Touch.
+func BenchmarkStore(b *testing.B) {
+	storetest.BenchmarkStore(b, func(b *testing.B) session.Store {
+		s := New(WithSweepInterval(0))
+		b.Cleanup(func() { s.Close() })
+		return s
+	})
 }
 
 func BenchmarkLoadParallel(b *testing.B) {

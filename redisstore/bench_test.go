@@ -1,98 +1,23 @@
 package redisstore
 
 import (
-	"context"
 	"testing"
-	"time"
 
 	"github.com/flaskgo/session"
+	"github.com/flaskgo/session/storetest"
 )
 
-// A session of typical size: a few hundred bytes of msgpack.
-var benchData = make([]byte, 512)
-
-func benchStore(b *testing.B) *Store {
-	for _, back := range backends {
-		if !back.cluster {
-			s, _ := newStore(b, back.client(b))
-			return s
+// BenchmarkStore measures Load, Save, SaveIfVersion and Touch on the single
+// node (BenchmarkMiddleware in middleware_test.go measures whole requests).
+func BenchmarkStore(b *testing.B) {
+	storetest.BenchmarkStore(b, func(b *testing.B) session.Store {
+		for _, back := range backends {
+			if !back.cluster {
+				s, _ := newStore(b, back.client(b))
+				return s
+			}
 		}
-	}
-	panic("no single-node backend")
-}
-
-func BenchmarkLoad(b *testing.B) {
-	s := benchStore(b)
-	ctx := context.Background()
-	if err := s.Save(ctx, "k", session.Record{Data: benchData, Expires: time.Now().Add(time.Hour), UserID: "u"}); err != nil {
-		b.Fatal(err)
-	}
-	b.ReportAllocs()
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		if _, err := s.Load(ctx, "k"); err != nil {
-			b.Fatal(err)
-		}
-	}
-}
-
-func BenchmarkSave(b *testing.B) {
-	s := benchStore(b)
-	ctx := context.Background()
-	rec := session.Record{Data: benchData, Expires: time.Now().Add(time.Hour)}
-	b.ReportAllocs()
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		if err := s.Save(ctx, "k", rec); err != nil {
-			b.Fatal(err)
-		}
-	}
-}
-
-func BenchmarkSaveWithUser(b *testing.B) {
-	s := benchStore(b)
-	ctx := context.Background()
-	rec := session.Record{Data: benchData, Expires: time.Now().Add(time.Hour), UserID: "u"}
-	b.ReportAllocs()
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		if err := s.Save(ctx, "k", rec); err != nil {
-			b.Fatal(err)
-		}
-	}
-}
-
-func BenchmarkSaveIfVersion(b *testing.B) {
-	s := benchStore(b)
-	ctx := context.Background()
-	rec := session.Record{Data: benchData, Expires: time.Now().Add(time.Hour)}
-	v, err := s.SaveIfVersion(ctx, "k", rec)
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.ReportAllocs()
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		// Same data, so the version stays valid from one write to the next.
-		rec.Version = v
-		if v, err = s.SaveIfVersion(ctx, "k", rec); err != nil {
-			b.Fatal(err)
-		}
-	}
-}
-
-func BenchmarkTouch(b *testing.B) {
-	s := benchStore(b)
-	ctx := context.Background()
-	exp := time.Now().Add(time.Hour)
-	if err := s.Save(ctx, "k", session.Record{Data: benchData, Expires: exp}); err != nil {
-		b.Fatal(err)
-	}
-	b.ReportAllocs()
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		if err := s.Touch(ctx, "k", exp); err != nil {
-			b.Fatal(err)
-		}
-	}
+		b.Fatal("no single-node backend")
+		return nil
+	})
 }

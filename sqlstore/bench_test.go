@@ -1,12 +1,8 @@
 package sqlstore_test
 
 import (
-	"context"
-	"crypto/rand"
-	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	session "github.com/flaskgo/session"
 	"github.com/flaskgo/session/sqlstore"
@@ -37,65 +33,11 @@ func benchBackends(b *testing.B, f func(b *testing.B, st *sqlstore.Store)) {
 	}
 }
 
-// benchRecord is a typical session: 1 KiB of data, owned by a user.
-func benchRecord(b *testing.B) session.Record {
-	data := make([]byte, 1024)
-	if _, err := rand.Read(data); err != nil {
-		b.Fatal(err)
-	}
-	return session.Record{Data: data, Expires: time.Now().Add(time.Hour), UserID: "bench-user"}
-}
-
-func BenchmarkLoad(b *testing.B) {
+// BenchmarkStore measures Load, Save, SaveIfVersion and Touch on each
+// database.
+func BenchmarkStore(b *testing.B) {
 	benchBackends(b, func(b *testing.B, st *sqlstore.Store) {
-		ctx := context.Background()
-		if err := st.Save(ctx, "bench", benchRecord(b)); err != nil {
-			b.Fatal(err)
-		}
-		b.ReportAllocs()
-		b.ResetTimer()
-		for i := 0; i < b.N; i++ {
-			if _, err := st.Load(ctx, "bench"); err != nil {
-				b.Fatal(err)
-			}
-		}
-	})
-}
-
-func BenchmarkSave(b *testing.B) {
-	benchBackends(b, func(b *testing.B, st *sqlstore.Store) {
-		ctx := context.Background()
-		rec := benchRecord(b)
-		keys := make([]string, 100)
-		for i := range keys {
-			keys[i] = "bench:" + strconv.Itoa(i)
-		}
-		b.ReportAllocs()
-		b.ResetTimer()
-		for i := 0; i < b.N; i++ {
-			if err := st.Save(ctx, keys[i%len(keys)], rec); err != nil {
-				b.Fatal(err)
-			}
-		}
-	})
-}
-
-func BenchmarkSaveIfVersion(b *testing.B) {
-	benchBackends(b, func(b *testing.B, st *sqlstore.Store) {
-		ctx := context.Background()
-		rec := benchRecord(b)
-		v, err := st.SaveIfVersion(ctx, "bench", rec)
-		if err != nil {
-			b.Fatal(err)
-		}
-		b.ReportAllocs()
-		b.ResetTimer()
-		for i := 0; i < b.N; i++ {
-			rec.Version = v
-			if v, err = st.SaveIfVersion(ctx, "bench", rec); err != nil {
-				b.Fatal(err)
-			}
-		}
+		storetest.BenchmarkStore(b, func(*testing.B) session.Store { return st })
 	})
 }
 

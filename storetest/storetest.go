@@ -88,7 +88,7 @@ type Harness struct {
 	NoExpires bool
 }
 
-// KeyPrefix starts every key the suite uses.
+// keyPrefix starts every key the suite uses.
 const keyPrefix = "storetest:"
 
 // Durations used with a fake clock. They are long compared with the run time
