@@ -67,6 +67,22 @@ func isSet(fs *flag.FlagSet, name string) bool {
 
 // parseCookieArgs parses the flags and returns the one cookie argument; "-"
 // reads it from the first line of stdin.
+// setup parses the flags and the COOKIE argument of decode, verify and
+// inspect, and builds the signer for the given keys (nil when there are none).
+func (c *cookieFlags) setup(s stdio, h helpText, args []string) (token string, nkeys int, sg *signer.Signer, err error) {
+	if token, err = c.parse(s, h, args); err != nil {
+		return "", 0, nil, err
+	}
+	keys, err := c.keys.keys()
+	if err != nil {
+		return "", 0, nil, err
+	}
+	if sg, err = newSigner(&c.keys, keys); err != nil {
+		return "", 0, nil, err
+	}
+	return token, len(keys), sg, nil
+}
+
 func (c *cookieFlags) parse(s stdio, h helpText, args []string) (string, error) {
 	pos, err := parse(s, c.fs, h, args)
 	if err != nil {
@@ -177,15 +193,7 @@ the session in an object with the verdict, the signing time and the key.`,
 
 func runDecode(s stdio, args []string) error {
 	c := newCookieFlags("decode", false)
-	token, err := c.parse(s, decodeHelp, args)
-	if err != nil {
-		return err
-	}
-	keys, err := c.keys.keys()
-	if err != nil {
-		return err
-	}
-	sg, err := newSigner(&c.keys, keys)
+	token, _, sg, err := c.setup(s, decodeHelp, args)
 	if err != nil {
 		return err
 	}
@@ -238,20 +246,12 @@ least one key is required. --json also prints the verdict as an object.
 
 func runVerify(s stdio, args []string) error {
 	c := newCookieFlags("verify", false)
-	token, err := c.parse(s, verifyHelp, args)
+	token, nkeys, sg, err := c.setup(s, verifyHelp, args)
 	if err != nil {
 		return err
 	}
-	keys, err := c.keys.keys()
-	if err != nil {
-		return err
-	}
-	if len(keys) == 0 {
+	if nkeys == 0 {
 		return usageErr("verify needs a key: --secret, --secret-file or %s", envSecret)
-	}
-	sg, err := newSigner(&c.keys, keys)
-	if err != nil {
-		return err
 	}
 	o := open(sg, token, c.maxAge, c.clock())
 	if c.json {
@@ -292,20 +292,12 @@ no key given, for a cookie that decodes), 1 otherwise.`,
 
 func runInspect(s stdio, args []string) error {
 	c := newCookieFlags("inspect", true)
-	token, err := c.parse(s, inspectHelp, args)
-	if err != nil {
-		return err
-	}
-	keys, err := c.keys.keys()
-	if err != nil {
-		return err
-	}
-	sg, err := newSigner(&c.keys, keys)
+	token, nkeys, sg, err := c.setup(s, inspectHelp, args)
 	if err != nil {
 		return err
 	}
 	now := c.clock()
-	r := inspect(sg, len(keys), token, c.maxAge, now)
+	r := inspect(sg, nkeys, token, c.maxAge, now)
 	if c.json {
 		err = writeJSON(s.out, r.json(c, token, now))
 	} else {
