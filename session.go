@@ -36,7 +36,6 @@ type Session struct {
 	loaded bool
 	values map[string]any
 
-	accessed bool // any read or write: the response depends on the cookie
 	modified bool
 	// changed lists the keys this request set or deleted, so a server-side
 	// commit can replay just them on top of a concurrently updated record.
@@ -68,7 +67,8 @@ type Flash struct {
 	Message  string
 }
 
-// load decodes the incoming cookie on first use. Callers hold s.mu.
+// load decodes the incoming cookie on first use. Callers hold s.mu. A
+// loaded session counts as used: its response varies with the cookie.
 func (s *Session) load() {
 	if s.loaded {
 		return
@@ -77,13 +77,7 @@ func (s *Session) load() {
 	s.m.open(s)
 }
 
-// read marks the session accessed and loads it. Callers hold s.mu.
-func (s *Session) read() {
-	s.load()
-	s.accessed = true
-}
-
-// write marks key changed. Callers hold s.mu and have called read.
+// write marks key changed. Callers hold s.mu and have called load.
 func (s *Session) write(key string) {
 	if s.committed {
 		s.m.lateChange(s.req, key)
@@ -99,7 +93,7 @@ func (s *Session) write(key string) {
 func (s *Session) Get(key string) (any, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.read()
+	s.load()
 	v, ok := s.values[key]
 	return v, ok
 }
@@ -121,7 +115,7 @@ func (s *Session) GetString(key string) string {
 func (s *Session) Has(key string) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.read()
+	s.load()
 	_, ok := s.values[key]
 	return ok
 }
@@ -132,7 +126,7 @@ func (s *Session) Has(key string) bool {
 func (s *Session) Set(key string, value any) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.read()
+	s.load()
 	if s.values == nil {
 		s.values = make(map[string]any, 4)
 	}
@@ -149,7 +143,7 @@ func (s *Session) Delete(key string) {
 func (s *Session) Pop(key string) (any, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.read()
+	s.load()
 	v, ok := s.values[key]
 	if ok {
 		delete(s.values, key)
@@ -167,7 +161,7 @@ func (s *Session) Clear() {
 }
 
 func (s *Session) clear() {
-	s.read()
+	s.load()
 	if s.committed {
 		s.m.lateChange(s.req, "*")
 	}
@@ -184,7 +178,7 @@ func (s *Session) clear() {
 func (s *Session) Keys() []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.read()
+	s.load()
 	keys := make([]string, 0, len(s.values))
 	for k := range s.values {
 		if k != KeyCreated {
@@ -199,7 +193,7 @@ func (s *Session) Keys() []string {
 func (s *Session) Len() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.read()
+	s.load()
 	n := len(s.values)
 	if _, ok := s.values[KeyCreated]; ok {
 		n--
@@ -226,7 +220,7 @@ func (s *Session) SetPermanent(permanent bool) {
 func (s *Session) MarkModified() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.read()
+	s.load()
 	if s.committed {
 		s.m.lateChange(s.req, "*")
 	}
@@ -242,7 +236,7 @@ func (s *Session) Flash(message, category string) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.read()
+	s.load()
 	var list []any
 	if old, ok := s.values[KeyFlashes].([]any); ok {
 		list = append(make([]any, 0, len(old)+1), old...)
@@ -263,7 +257,7 @@ func (s *Session) Flash(message, category string) {
 func (s *Session) Flashes(categories ...string) []Flash {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.read()
+	s.load()
 	if s.flashes == nil {
 		s.flashes = []Flash{}
 		if raw, ok := s.values[KeyFlashes]; ok {
@@ -315,7 +309,7 @@ func parseFlashes(raw any) []Flash {
 func (s *Session) Renew() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.read()
+	s.load()
 	if s.committed {
 		s.m.lateChange(s.req, "*")
 	}
