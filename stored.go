@@ -110,15 +110,14 @@ func (m *Manager) commitStored(h http.Header, s *Session) error {
 	now := m.cfg.Now()
 
 	if s.empty(true) {
-		if s.modified || s.renew {
+		// Renew and Destroy mark the session modified too.
+		if s.modified {
 			if s.storeKey != "" {
 				if err := st.Delete(ctx, s.storeKey); err != nil {
 					return storeErr("delete", err)
 				}
 			}
-			if s.modified || s.hadCookie {
-				m.deleteCookie(h)
-			}
+			m.deleteCookie(h)
 		}
 		return nil
 	}
