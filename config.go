@@ -101,6 +101,10 @@ type Config struct {
 	Store Store
 	// KeyPrefix is prepended to store keys; default "session:" as Flask-Session.
 	KeyPrefix string
+	// NoKeyPrefix makes store keys carry no prefix at all, as Flask-Session
+	// with SESSION_KEY_PREFIX = "" (an empty KeyPrefix means the default).
+	// KeyPrefix must then be empty.
+	NoKeyPrefix bool
 	// PlainStoreKeys stores a session under KeyPrefix+id, as Flask-Session
 	// does. By default the key is KeyPrefix + hex(SHA-256(id)), so a leaked
 	// store dump does not hand out live session ids.
@@ -183,7 +187,10 @@ func (c Config) withDefaults() (Config, error) {
 	if c.IdleTimeout < 0 || c.AbsoluteTimeout < 0 {
 		return bad("IdleTimeout and AbsoluteTimeout must not be negative")
 	}
-	if c.KeyPrefix == "" {
+	if c.NoKeyPrefix && c.KeyPrefix != "" {
+		return bad("NoKeyPrefix and KeyPrefix %q exclude each other", c.KeyPrefix)
+	}
+	if c.KeyPrefix == "" && !c.NoKeyPrefix {
 		c.KeyPrefix = DefaultKeyPrefix
 	}
 	if c.UserIDKey == "" {

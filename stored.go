@@ -48,11 +48,18 @@ func validID(id string) bool {
 
 // StoreKey returns the store key of a session id.
 func (m *Manager) StoreKey(id string) string {
-	if m.cfg.PlainStoreKeys {
-		return m.cfg.KeyPrefix + id
+	return StoreKey(m.cfg.KeyPrefix, id, m.cfg.PlainStoreKeys)
+}
+
+// StoreKey returns the store key of session id id: prefix followed by the
+// hex SHA-256 of id, or, when plain (Config.PlainStoreKeys, Flask-Session's
+// layout), by id itself.
+func StoreKey(prefix, id string, plain bool) string {
+	if plain {
+		return prefix + id
 	}
 	sum := sha256.Sum256([]byte(id))
-	return m.cfg.KeyPrefix + hex.EncodeToString(sum[:])
+	return prefix + hex.EncodeToString(sum[:])
 }
 
 func storeErr(op string, err error) error {

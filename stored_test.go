@@ -179,3 +179,25 @@ func TestStoreOutageGoesToErrorHandler(t *testing.T) {
 		}
 	})
 }
+
+func TestNoKeyPrefix(t *testing.T) {
+	st := memstore.New()
+	m, err := session.New(session.Config{SecretKey: "k", Store: st, NoKeyPrefix: true, PlainStoreKeys: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := m.StoreKey("abcdefghijklmnopqrstuvwxyz"); got != "abcdefghijklmnopqrstuvwxyz" {
+		t.Fatalf("StoreKey = %q, want the bare id", got)
+	}
+	if _, err := session.New(session.Config{SecretKey: "k", Store: st, NoKeyPrefix: true, KeyPrefix: "x:"}); !errors.Is(err, session.ErrConfig) {
+		t.Fatalf("NoKeyPrefix with KeyPrefix: err = %v, want session.ErrConfig", err)
+	}
+	if got, want := session.StoreKey("p:", "id", false), "p:"+hexSHA256("id"); got != want {
+		t.Fatalf("StoreKey hashed = %q, want %q", got, want)
+	}
+}
+
+func hexSHA256(s string) string {
+	sum := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(sum[:])
+}
