@@ -5,9 +5,7 @@ package session_test
 // cookies cross between Go and Flask over real HTTP in both directions.
 
 import (
-	"bufio"
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -16,7 +14,6 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"os/exec"
 	"strconv"
 	"strings"
@@ -24,6 +21,8 @@ import (
 	"testing"
 	"time"
 	"unicode/utf8"
+
+	"github.com/flaskgo/session/internal/testenv"
 
 	"github.com/flaskgo/session"
 	"github.com/flaskgo/session/internal/vectors"
@@ -50,10 +49,7 @@ func requireFlask(t *testing.T) {
 		return
 	}
 	msg := fmt.Sprintf("LIVE FLASK INTEROP NOT RUN: %s cannot import flask (apt-get install python3-flask): %v %s", flaskPython, err, out)
-	if os.Getenv("CI") == "true" {
-		t.Fatal(msg)
-	}
-	t.Skip(msg)
+	testenv.Unavailable(t, "%s", msg)
 }
 
 // flaskPeer is one running peer.py process.
@@ -88,58 +84,19 @@ func startFlaskPeers(t *testing.T, configs ...[]string) []*flaskPeer {
 }
 
 func startFlaskPeer(t *testing.T, secret string, fallbacks ...string) (*flaskPeer, error) {
-	ctx, cancel := context.WithCancel(context.Background())
 	args := []string{"testdata/flaskpeer/peer.py", "--secret", secret}
 	for _, f := range fallbacks {
 		args = append(args, "--fallback", f)
 	}
-	cmd := exec.CommandContext(ctx, flaskPython, args...)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	// The peer exits when its stdin closes, so it cannot outlive us even if
-	// the kill below never happens.
-	stdin, err := cmd.StdinPipe()
+	url, err := testenv.TryStartPeer(t, flaskPython, args...)
 	if err != nil {
-		cancel()
 		return nil, err
 	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		cancel()
-		return nil, err
-	}
-	if err := cmd.Start(); err != nil {
-		cancel()
-		return nil, fmt.Errorf("starting the Flask peer: %w", err)
-	}
-	t.Cleanup(func() {
-		stdin.Close()
-		cancel()
-		cmd.Wait()
-	})
-	ready := make(chan string, 1)
-	go func() {
-		line, _ := bufio.NewReader(stdout).ReadString('\n')
-		ready <- strings.TrimSpace(line)
-		io.Copy(io.Discard, stdout)
-	}()
-	select {
-	case line := <-ready:
-		port, ok := strings.CutPrefix(line, "READY ")
-		if !ok {
-			cancel()
-			cmd.Wait()
-			return nil, fmt.Errorf("Flask peer did not start: stdout %q, stderr:\n%s", line, stderr.String())
-		}
-		return &flaskPeer{
-			name:   fmt.Sprintf("Flask(secret=%s, fallbacks=%v)", secret, fallbacks),
-			url:    "http://127.0.0.1:" + port,
-			client: &http.Client{Timeout: 60 * time.Second},
-		}, nil
-	case <-time.After(60 * time.Second):
-		cancel()
-		return nil, fmt.Errorf("Flask peer not ready after 60s; stderr:\n%s", stderr.String())
-	}
+	return &flaskPeer{
+		name:   fmt.Sprintf("Flask(secret=%s, fallbacks=%v)", secret, fallbacks),
+		url:    url,
+		client: &http.Client{Timeout: 60 * time.Second},
+	}, nil
 }
 
 // flaskReply is what a peer answered.

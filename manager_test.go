@@ -13,31 +13,16 @@ import (
 	"testing"
 	"time"
 
+	"github.com/flaskgo/session/internal/testenv"
+
 	"github.com/flaskgo/session"
 	"github.com/flaskgo/session/signer"
 )
 
 const testKey = "public-test-secret-1"
 
-// clock is a settable test clock.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func newClock() *clock { return &clock{now: time.Unix(1700000500, 0)} }
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
-}
+// newClock returns the tests' fixed clock.
+func newClock() *testenv.Clock { return testenv.NewClock(time.Unix(1700000500, 0)) }
 
 func newManager(t *testing.T, cfg session.Config) *session.Manager {
 	t.Helper()

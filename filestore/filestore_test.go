@@ -13,19 +13,14 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/flaskgo/session/internal/testenv"
 
 	"github.com/flaskgo/session"
 	"github.com/flaskgo/session/storetest"
 )
-
-// fakeClock reads real time plus an offset that tests move forward.
-type fakeClock struct{ offset atomic.Int64 }
-
-func (c *fakeClock) Now() time.Time          { return time.Now().Add(time.Duration(c.offset.Load())) }
-func (c *fakeClock) Advance(d time.Duration) { c.offset.Add(int64(d)) }
 
 func newStore(t testing.TB, dir string, opts ...Option) *Store {
 	t.Helper()
@@ -38,7 +33,7 @@ func newStore(t testing.TB, dir string, opts ...Option) *Store {
 }
 
 func TestConformance(t *testing.T) {
-	clock := new(fakeClock)
+	clock := testenv.RealClock()
 	// One directory for every subtest, as in production: the suite's keys
 	// are random.
 	dir := t.TempDir()
@@ -107,7 +102,7 @@ func TestPermissionsAndNames(t *testing.T) {
 }
 
 func TestCorruptFiles(t *testing.T) {
-	clock := new(fakeClock)
+	clock := testenv.RealClock()
 	dir := t.TempDir()
 	s := newStore(t, dir, WithClock(clock.Now))
 	ctx := context.Background()
@@ -166,7 +161,7 @@ func TestCorruptFiles(t *testing.T) {
 }
 
 func TestDeleteExpiredTempFilesAndIndex(t *testing.T) {
-	clock := new(fakeClock)
+	clock := testenv.RealClock()
 	dir := t.TempDir()
 	s := newStore(t, dir, WithClock(clock.Now))
 	ctx := context.Background()

@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/flaskgo/session/internal/testenv"
+
 	"github.com/flaskgo/session/internal/vectors"
 	"github.com/flaskgo/session/taggedjson"
 )
@@ -22,16 +24,6 @@ import (
 // systemPython is Debian's interpreter, which has Flask, markupsafe and
 // (when python3-msgpack is installed) msgpack; the python3 on PATH may not.
 const systemPython = "/usr/bin/python3"
-
-// unavailable skips loudly, or fails under CI=true, when a peer is missing.
-func unavailable(t testing.TB, format string, args ...any) {
-	t.Helper()
-	msg := fmt.Sprintf(format, args...)
-	if os.Getenv("CI") == "true" {
-		t.Fatalf("%s (CI=true: it must be installed)", msg)
-	}
-	t.Skipf("*** SKIPPED: %s ***", msg)
-}
 
 // decodeJSON reads JSON with exact numbers.
 func decodeJSON(t testing.TB, data []byte, v any) {
@@ -225,14 +217,14 @@ func asMsgpackSees(v any) any {
 func runPython(t *testing.T, mode string, inputs [][]byte) []map[string]any {
 	t.Helper()
 	if _, err := os.Stat(systemPython); err != nil {
-		unavailable(t, "%s not found (Debian's python3 with python3-markupsafe is the pickle peer)", systemPython)
+		testenv.Unavailable(t, "%s not found (Debian's python3 with python3-markupsafe is the pickle peer)", systemPython)
 	}
 	check := "import markupsafe"
 	if mode == "msgpack" {
 		check = "import msgpack"
 	}
 	if out, err := exec.Command(systemPython, "-c", check).CombinedOutput(); err != nil {
-		unavailable(t, "%s cannot %q (install the Debian package python3-%s): %s", systemPython, check,
+		testenv.Unavailable(t, "%s cannot %q (install the Debian package python3-%s): %s", systemPython, check,
 			strings.TrimPrefix(check, "import "), bytes.TrimSpace(out))
 	}
 	b64 := make([]string, len(inputs))

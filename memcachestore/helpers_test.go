@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/flaskgo/session/internal/testenv"
+
 	"github.com/bradfitz/gomemcache/memcache"
 )
 
@@ -26,21 +28,11 @@ func memcachedAddr() string {
 // itself) from failing on a laptop without memcached.
 func TestMain(m *testing.M) {
 	flag.Parse()
-	if err := memcache.New(memcachedAddr()).Ping(); err != nil && os.Getenv("CI") != "true" {
+	if err := memcache.New(memcachedAddr()).Ping(); err != nil && !testenv.CI() {
 		fmt.Fprintf(os.Stderr, "\n*** memcachestore: memcached at %s unreachable (%v): SKIPPING the Example and every memcached test (start it with scripts/memcached.sh) ***\n\n", memcachedAddr(), err)
 		_ = flag.Set("test.skip", "^Example")
 	}
 	os.Exit(m.Run())
-}
-
-// unavailable skips loudly, or fails under CI=true, when memcached is absent.
-func unavailable(t testing.TB, format string, args ...any) {
-	t.Helper()
-	msg := fmt.Sprintf(format, args...)
-	if os.Getenv("CI") == "true" {
-		t.Fatalf("%s (CI=true: the service must be running)", msg)
-	}
-	t.Skipf("*** SKIPPED: %s ***", msg)
 }
 
 // writeCounter counts writes on the client's connections: gomemcache sends
@@ -72,12 +64,12 @@ func newClient(t testing.TB) (*memcache.Client, *memcache.ServerList) {
 	t.Helper()
 	ss := new(memcache.ServerList)
 	if err := ss.SetServers(memcachedAddr()); err != nil {
-		unavailable(t, "memcached address %q: %v", memcachedAddr(), err)
+		testenv.Unavailable(t, "memcached address %q: %v", memcachedAddr(), err)
 	}
 	c := memcache.NewFromSelector(ss)
 	c.Timeout = 2 * time.Second
 	if err := c.Ping(); err != nil {
-		unavailable(t, "memcached at %s unreachable (start it with scripts/memcached.sh): %v", memcachedAddr(), err)
+		testenv.Unavailable(t, "memcached at %s unreachable (start it with scripts/memcached.sh): %v", memcachedAddr(), err)
 	}
 	t.Cleanup(func() { c.Close() })
 	return c, ss

@@ -5,19 +5,15 @@ import (
 	"errors"
 	"runtime"
 	"strconv"
-	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/flaskgo/session/internal/testenv"
 
 	"github.com/flaskgo/session"
 	"github.com/flaskgo/session/storetest"
 )
 
-// fakeClock reads real time plus an offset that tests move forward.
-type fakeClock struct{ offset atomic.Int64 }
-
-func (c *fakeClock) Now() time.Time          { return time.Now().Add(time.Duration(c.offset.Load())) }
-func (c *fakeClock) Advance(d time.Duration) { c.offset.Add(int64(d)) }
 func newStore(t *testing.T, opts ...Option) *Store {
 	t.Helper()
 	s := New(opts...)
@@ -26,7 +22,7 @@ func newStore(t *testing.T, opts ...Option) *Store {
 }
 
 func TestConformance(t *testing.T) {
-	clock := new(fakeClock)
+	clock := testenv.RealClock()
 	storetest.Run(t, storetest.Harness{
 		New: func(t *testing.T) session.Store {
 			return newStore(t, WithClock(clock.Now))
@@ -77,7 +73,7 @@ func (s *Store) recordCount() int {
 }
 
 func TestBackgroundSweeper(t *testing.T) {
-	clock := new(fakeClock)
+	clock := testenv.RealClock()
 	s := newStore(t, WithClock(clock.Now), WithSweepInterval(5*time.Millisecond))
 	ctx := context.Background()
 	for i := 0; i < 10; i++ {
@@ -103,7 +99,7 @@ func TestBackgroundSweeper(t *testing.T) {
 }
 
 func TestSweeperDisabled(t *testing.T) {
-	clock := new(fakeClock)
+	clock := testenv.RealClock()
 	s := newStore(t, WithClock(clock.Now), WithSweepInterval(0))
 	ctx := context.Background()
 	if err := s.Save(ctx, "k", session.Record{Data: []byte("x"), Expires: clock.Now().Add(time.Millisecond), UserID: "u"}); err != nil {
@@ -207,7 +203,7 @@ func TestVersionsNeverRepeat(t *testing.T) {
 }
 
 func TestUserIndexConsistency(t *testing.T) {
-	clock := new(fakeClock)
+	clock := testenv.RealClock()
 	s := newStore(t, WithClock(clock.Now), WithSweepInterval(0))
 	ctx := context.Background()
 	exp := clock.Now().Add(time.Hour)

@@ -7,7 +7,6 @@ package redisstore_test
 // with python3-flask-session and python3-redis.
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"crypto/rand"
@@ -28,6 +27,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/flaskgo/session/internal/testenv"
+
 	"github.com/flaskgo/session"
 	"github.com/flaskgo/session/flasksession"
 	"github.com/flaskgo/session/internal/vectors"
@@ -37,15 +38,6 @@ import (
 
 // fsPython is Debian's interpreter: the python3 on PATH may lack Flask.
 const fsPython = "/usr/bin/python3"
-
-func fsUnavailable(t *testing.T, format string, args ...any) {
-	t.Helper()
-	msg := fmt.Sprintf(format, args...)
-	if os.Getenv("CI") == "true" {
-		t.Fatalf("%s (CI=true: it must be installed and running)", msg)
-	}
-	t.Skipf("*** SKIPPED: %s ***", msg)
-}
 
 func fsRedisAddr() string {
 	if a := os.Getenv("REDIS_ADDR"); a != "" {
@@ -58,13 +50,13 @@ func fsRedisAddr() string {
 // Go, with unsigned and with signed session ids (SESSION_USE_SIGNER).
 func TestFlaskSessionInterop(t *testing.T) {
 	if out, err := exec.Command(fsPython, "-c", "import flask, flask_session, redis, markupsafe").CombinedOutput(); err != nil {
-		fsUnavailable(t, "%s cannot import flask, flask_session and redis (apt-get install python3-flask-session python3-redis): %v %s",
+		testenv.Unavailable(t, "%s cannot import flask, flask_session and redis (apt-get install python3-flask-session python3-redis): %v %s",
 			fsPython, err, bytes.TrimSpace(out))
 	}
 	rdb := redis.NewClient(&redis.Options{Addr: fsRedisAddr(), DialTimeout: 2 * time.Second})
 	t.Cleanup(func() { rdb.Close() })
 	if err := rdb.Ping(context.Background()).Err(); err != nil {
-		fsUnavailable(t, "Redis at %s unreachable: %v", fsRedisAddr(), err)
+		testenv.Unavailable(t, "Redis at %s unreachable: %v", fsRedisAddr(), err)
 	}
 	for _, signed := range []bool{false, true} {
 		name := "unsigned ids"
@@ -130,47 +122,7 @@ func startFSPeer(t *testing.T, prefix, secret string, signed bool) string {
 	if signed {
 		args = append(args, "--signer")
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	cmd := exec.CommandContext(ctx, fsPython, args...)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	stdin, err := cmd.StdinPipe() // the peer exits when this closes
-	if err != nil {
-		t.Fatal(err)
-	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		cancel()
-		t.Fatalf("starting the Flask-Session peer: %v", err)
-	}
-	t.Cleanup(func() {
-		stdin.Close()
-		cancel()
-		cmd.Wait()
-		if t.Failed() && stderr.Len() > 0 {
-			t.Logf("Flask-Session peer stderr:\n%s", stderr.String())
-		}
-	})
-	ready := make(chan string, 1)
-	go func() {
-		line, _ := bufio.NewReader(stdout).ReadString('\n')
-		ready <- strings.TrimSpace(line)
-		io.Copy(io.Discard, stdout)
-	}()
-	select {
-	case line := <-ready:
-		port, ok := strings.CutPrefix(line, "READY ")
-		if !ok {
-			t.Fatalf("Flask-Session peer did not start: stdout %q, stderr:\n%s", line, stderr.String())
-		}
-		return "http://127.0.0.1:" + port
-	case <-time.After(60 * time.Second):
-		t.Fatalf("Flask-Session peer not ready after 60s; stderr:\n%s", stderr.String())
-	}
-	return ""
+	return testenv.StartPeer(t, fsPython, args...)
 }
 
 // fsGoApp mirrors the peer's endpoints on a Go session.

@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/flaskgo/session/internal/testenv"
+
 	"github.com/redis/go-redis/v9"
 )
 
@@ -34,7 +36,7 @@ func clusterAddrs() []string {
 // itself) from failing on a laptop without Redis.
 func TestMain(m *testing.M) {
 	flag.Parse()
-	if err := ping(redis.NewClient(&redis.Options{Addr: redisAddr(), DialTimeout: time.Second})); err != nil && os.Getenv("CI") != "true" {
+	if err := ping(redis.NewClient(&redis.Options{Addr: redisAddr(), DialTimeout: time.Second})); err != nil && !testenv.CI() {
 		fmt.Fprintf(os.Stderr, "\n*** redisstore: Redis at %s unreachable (%v): SKIPPING the Example and every Redis test ***\n\n", redisAddr(), err)
 		_ = flag.Set("test.skip", "^Example")
 	}
@@ -46,16 +48,6 @@ func ping(c redis.UniversalClient) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	return c.Ping(ctx).Err()
-}
-
-// unavailable skips loudly, or fails under CI=true, when a service is absent.
-func unavailable(t testing.TB, format string, args ...any) {
-	t.Helper()
-	msg := fmt.Sprintf(format, args...)
-	if os.Getenv("CI") == "true" {
-		t.Fatalf("%s (CI=true: the service must be running)", msg)
-	}
-	t.Skipf("*** SKIPPED: %s ***", msg)
 }
 
 // rtCounter counts what the client sends: every command or pipeline the
@@ -145,13 +137,13 @@ func checked(t testing.TB, c redis.UniversalClient, what string, hooks []redis.H
 	defer cancel()
 	if err := c.Ping(ctx).Err(); err != nil {
 		c.Close()
-		unavailable(t, "%s unreachable: %v", what, err)
+		testenv.Unavailable(t, "%s unreachable: %v", what, err)
 	}
 	if cc, ok := c.(*redis.ClusterClient); ok {
 		info, err := cc.ClusterInfo(ctx).Result()
 		if err != nil || !strings.Contains(info, "cluster_state:ok") {
 			c.Close()
-			unavailable(t, "%s not ready: %v %q", what, err, info)
+			testenv.Unavailable(t, "%s not ready: %v %q", what, err, info)
 		}
 	}
 	t.Cleanup(func() { c.Close() })

@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/flaskgo/session/internal/testenv"
+
 	"github.com/flaskgo/session"
 	"github.com/redis/go-redis/v9"
 )
@@ -25,7 +27,7 @@ func privateRedis(t *testing.T) (addr string, stop, start func()) {
 	t.Helper()
 	bin, err := osexec.LookPath("redis-server")
 	if err != nil {
-		unavailable(t, "redis-server binary not found")
+		testenv.Unavailable(t, "redis-server binary not found")
 	}
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

@@ -19,6 +19,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/flaskgo/session/internal/testenv"
+
 	"github.com/redis/go-redis/v9"
 
 	session "github.com/flaskgo/session"
@@ -26,16 +28,6 @@ import (
 	"github.com/flaskgo/session/redisstore"
 	"github.com/flaskgo/session/sqlstore"
 )
-
-// unavailable skips loudly, or fails under CI=true, when a service is absent.
-func unavailable(t *testing.T, format string, args ...any) {
-	t.Helper()
-	msg := fmt.Sprintf(format, args...)
-	if os.Getenv("CI") == "true" {
-		t.Fatalf("%s (CI=true: the service must be running)", msg)
-	}
-	t.Skipf("*** SKIPPED: %s ***", msg)
-}
 
 func randHex(t *testing.T, n int) string {
 	t.Helper()
@@ -75,7 +67,7 @@ func sqlFixture(name, driver, dsn, url string, d sqlstore.Dialect) fixture {
 		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 		defer cancel()
 		if err := db.PingContext(ctx); err != nil {
-			unavailable(t, "%s at %s unreachable: %v", name, redact(url), err)
+			testenv.Unavailable(t, "%s at %s unreachable: %v", name, redact(url), err)
 		}
 		table := "sessionctl_test_" + randHex(t, 6)
 		open := func(now func() time.Time) session.Store {
@@ -108,11 +100,11 @@ func redisFixture(name, url string, client func() redis.UniversalClient) fixture
 		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 		defer cancel()
 		if err := c.Ping(ctx).Err(); err != nil {
-			unavailable(t, "%s at %s unreachable: %v", name, url, err)
+			testenv.Unavailable(t, "%s at %s unreachable: %v", name, url, err)
 		}
 		if cc, ok := c.(*redis.ClusterClient); ok {
 			if info, err := cc.ClusterInfo(ctx).Result(); err != nil || !strings.Contains(info, "cluster_state:ok") {
-				unavailable(t, "%s at %s not ready: %v", name, url, err)
+				testenv.Unavailable(t, "%s at %s not ready: %v", name, url, err)
 			}
 		}
 		return url, nil, func(func() time.Time) session.Store { return redisstore.New(c) }

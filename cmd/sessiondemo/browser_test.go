@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/flaskgo/session/internal/testenv"
+
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 )
@@ -229,7 +231,7 @@ func TestBrowser(t *testing.T) {
 func startBrowser(t *testing.T) context.Context {
 	t.Helper()
 	if _, err := os.Stat(chromiumPath); err != nil {
-		unavailable(t, "%s not found; apt-get install chromium to run the browser tests", chromiumPath)
+		testenv.Unavailable(t, "%s not found; apt-get install chromium to run the browser tests", chromiumPath)
 	}
 	profile := t.TempDir() // removed after the browser exits: cleanups run last-in, first-out
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],

@@ -15,6 +15,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/flaskgo/session/internal/testenv"
 )
 
 // systemPython is Debian's interpreter, the one with python3-flask. The
@@ -26,11 +28,11 @@ const systemPython = "/usr/bin/python3"
 func requireFlask(t *testing.T) {
 	t.Helper()
 	if _, err := os.Stat(systemPython); err != nil {
-		unavailable(t, "%s is missing (apt-get install python3-flask)", systemPython)
+		testenv.Unavailable(t, "%s is missing (apt-get install python3-flask)", systemPython)
 	}
 	out, err := exec.Command(systemPython, "-c", "import flask; print(flask.__version__)").CombinedOutput()
 	if err != nil {
-		unavailable(t, "%s cannot import flask (apt-get install python3-flask): %v\n%s", systemPython, err, out)
+		testenv.Unavailable(t, "%s cannot import flask (apt-get install python3-flask): %v\n%s", systemPython, err, out)
 	}
 	t.Logf("Flask %s", strings.TrimSpace(string(out)))
 }

@@ -21,16 +21,6 @@ import (
 // testSecret is the demo's key in tests; the Flask peer gets it too.
 const testSecret = "sessiondemo test secret, not for production"
 
-// unavailable skips a test whose external dependency is missing, loudly, or
-// fails it when CI=true: CI must run everything.
-func unavailable(t testing.TB, format string, args ...any) {
-	t.Helper()
-	if os.Getenv("CI") == "true" {
-		t.Fatalf("CI=true but "+format, args...)
-	}
-	t.Skipf("SKIPPED (set up the dependency to run this test): "+format, args...)
-}
-
 // logBuffer collects the app's logs; they are printed when a test fails.
 type logBuffer struct {
 	mu  sync.Mutex

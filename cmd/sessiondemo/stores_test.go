@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/flaskgo/session/internal/testenv"
+
 	"github.com/go-sql-driver/mysql"
 )
 
@@ -140,7 +142,7 @@ func TestStoreBackends(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if tc.service != "" && !reachable(tc.service) {
-				unavailable(t, "%s is not reachable at %s", tc.name, tc.service)
+				testenv.Unavailable(t, "%s is not reachable at %s", tc.name, tc.service)
 			}
 			srv := newTestServer(t, tc.spec)
 			c := newClient(t, srv.URL)
