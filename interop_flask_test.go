@@ -22,10 +22,11 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/flaskgo/session/typedjson"
+
 	"github.com/flaskgo/session/internal/testenv"
 
 	"github.com/flaskgo/session"
-	"github.com/flaskgo/session/internal/vectors"
 	"github.com/flaskgo/session/signer"
 	"github.com/flaskgo/session/taggedjson"
 )
@@ -181,7 +182,7 @@ func interopJSON(data []byte, v any) error {
 
 func interopFromTyped(t *testing.T, typed any) map[string]any {
 	t.Helper()
-	v, err := vectors.FromTyped(typed)
+	v, err := typedjson.ToGo(typed)
 	if err != nil {
 		t.Fatalf("typed value from Flask: %v", err)
 	}
@@ -194,7 +195,7 @@ func interopFromTyped(t *testing.T, typed any) map[string]any {
 
 // interopToTyped is the body of /set and /replace.
 func interopToTyped(m map[string]any) any {
-	return vectors.ToTyped(m)
+	return typedjson.FromGo(m)
 }
 
 // interopGo runs one request through a Manager, as the Flask peer does for its
@@ -274,7 +275,7 @@ func (g *interopGo) read(cookie string) map[string]any {
 
 func requireSameSession(t *testing.T, what string, want, got map[string]any) {
 	t.Helper()
-	if d := vectors.Diff(want, got); d != "" {
+	if d := typedjson.Diff(want, got); d != "" {
 		t.Fatalf("%s: want != got at %s", what, d)
 	}
 }

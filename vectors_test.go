@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/flaskgo/session/typedjson"
+
 	"github.com/flaskgo/session"
 	"github.com/flaskgo/session/internal/vectors"
 	"github.com/flaskgo/session/signer"
@@ -47,7 +49,7 @@ func TestVectorsThroughMiddleware(t *testing.T) {
 				Now:      func() time.Time { return time.Unix(p.VerifyNow, 0) },
 			})
 			serve(t, m, p.Cookie, func(w http.ResponseWriter, r *http.Request) {
-				if d := vectors.Diff(snapshot(session.From(r)), want); d != "" {
+				if d := typedjson.Diff(snapshot(session.From(r)), want); d != "" {
 					t.Errorf("decoded session differs from Flask's: %s", d)
 				}
 			})

@@ -15,9 +15,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/flaskgo/session/typedjson"
+
 	"github.com/flaskgo/session/internal/testenv"
 
-	"github.com/flaskgo/session/internal/vectors"
 	"github.com/flaskgo/session/taggedjson"
 )
 
@@ -182,7 +183,7 @@ func plain(v any) any {
 
 // diff compares session values (ints by value, floats by bits, times as
 // instants, tuples distinct from lists).
-func diff(want, got any) string { return vectors.Diff(plain(want), plain(got)) }
+func diff(want, got any) string { return typedjson.Diff(plain(want), plain(got)) }
 
 // asMsgpackSees is what a value becomes after a MessagePack round trip:
 // tuples are arrays, UUIDs and Markup strings, times UTC.

@@ -27,11 +27,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/flaskgo/session/typedjson"
+
 	"github.com/flaskgo/session/internal/testenv"
 
 	"github.com/flaskgo/session"
 	"github.com/flaskgo/session/flasksession"
-	"github.com/flaskgo/session/internal/vectors"
 	"github.com/flaskgo/session/redisstore"
 	"github.com/redis/go-redis/v9"
 )
@@ -287,7 +288,7 @@ func (x *fsInterop) run(t *testing.T) {
 	if g.SID != fw.SID {
 		t.Fatalf("Go opened session %q, Flask wrote %q", g.SID, fw.SID)
 	}
-	if d := vectors.Diff(want, g.values(t)); d != "" {
+	if d := typedjson.Diff(want, g.values(t)); d != "" {
 		t.Fatalf("Go read Flask's session differently: %s", d)
 	}
 	if !g.Permanent {
@@ -317,7 +318,7 @@ func (x *fsInterop) run(t *testing.T) {
 	if fr.SID != fw.SID {
 		t.Fatalf("Flask opened %q, want %q", fr.SID, fw.SID)
 	}
-	if d := vectors.Diff(gw.values(t), fr.values(t)); d != "" {
+	if d := typedjson.Diff(gw.values(t), fr.values(t)); d != "" {
 		t.Fatalf("Flask read Go's session differently: %s", d)
 	}
 	if tp := fsField(t, fr.Session, "cart"); !strings.Contains(fmt.Sprint(tp), "$tuple") {
@@ -328,7 +329,7 @@ func (x *fsInterop) run(t *testing.T) {
 	if p := x.stored(t, fw.SID); p[1] != 4 {
 		t.Errorf("Flask did not rewrite the entry (protocol %d)", p[1])
 	}
-	if d := vectors.Diff(gw.values(t), x.do(t, "GET", x.goURL+"/dump", cookie, nil).values(t)); d != "" {
+	if d := typedjson.Diff(gw.values(t), x.do(t, "GET", x.goURL+"/dump", cookie, nil).values(t)); d != "" {
 		t.Errorf("Go after Flask's rewrite: %s", d)
 	}
 
@@ -353,7 +354,7 @@ func (x *fsInterop) run(t *testing.T) {
 	if fc.SID != gc.SID {
 		t.Fatalf("Flask opened %q for Go's cookie, want %q (signature or id rejected)", fc.SID, gc.SID)
 	}
-	if d := vectors.Diff(gc.values(t), fc.values(t)); d != "" {
+	if d := typedjson.Diff(gc.values(t), fc.values(t)); d != "" {
 		t.Fatalf("Flask read Go's new session differently: %s", d)
 	}
 	if !fc.Permanent {

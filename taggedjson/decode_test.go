@@ -8,7 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/flaskgo/session/internal/vectors"
+	"github.com/flaskgo/session/typedjson"
+
 	"github.com/flaskgo/session/taggedjson"
 )
 
@@ -58,7 +59,7 @@ func TestDecodePythonDialect(t *testing.T) {
 			t.Errorf("%s: %v", tc.name, err)
 			continue
 		}
-		if d := vectors.Diff(got, tc.want); d != "" {
+		if d := typedjson.Diff(got, tc.want); d != "" {
 			t.Errorf("%s: %s", tc.name, d)
 		}
 	}
@@ -202,7 +203,7 @@ func TestDecodeTags(t *testing.T) {
 			t.Errorf("%s: %v", tc.name, err)
 			continue
 		}
-		if d := vectors.Diff(got, tc.want); d != "" {
+		if d := typedjson.Diff(got, tc.want); d != "" {
 			t.Errorf("%s: %s", tc.name, d)
 		}
 	}

@@ -9,7 +9,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/flaskgo/session/internal/vectors"
+	"github.com/flaskgo/session/typedjson"
+
 	"github.com/flaskgo/session/taggedjson"
 )
 
@@ -90,11 +91,11 @@ func TestPythonDecodeAgreement(t *testing.T) {
 			t.Errorf("case %d %q: Flask decoded it, Go: %v", i, raw, err)
 			continue
 		}
-		want, err := vectors.FromTyped(c.Typed)
+		want, err := typedjson.ToGo(c.Typed)
 		if err != nil {
 			t.Fatalf("case %d: %v", i, err)
 		}
-		if d := vectors.Diff(got, want); d != "" {
+		if d := typedjson.Diff(got, want); d != "" {
 			t.Errorf("case %d %q: %s", i, raw, d)
 		}
 	}
@@ -103,7 +104,7 @@ func TestPythonDecodeAgreement(t *testing.T) {
 func TestPythonEncodeAgreement(t *testing.T) {
 	p := loadPydiff(t)
 	for i, c := range p.Encode {
-		v, err := vectors.FromTyped(c.Session)
+		v, err := typedjson.ToGo(c.Session)
 		if err != nil {
 			t.Fatalf("case %d: %v", i, err)
 		}

@@ -11,7 +11,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/flaskgo/session/internal/vectors"
+	"github.com/flaskgo/session/typedjson"
+
 	"github.com/flaskgo/session/taggedjson"
 )
 
@@ -132,7 +133,7 @@ func TestRoundTripProperty(t *testing.T) {
 		if err != nil {
 			t.Fatalf("Unmarshal(%s): %v", data, err)
 		}
-		if d := vectors.Diff(got, want); d != "" {
+		if d := typedjson.Diff(got, want); d != "" {
 			t.Fatalf("round trip of %s: %s", data, d)
 		}
 		again, err := taggedjson.Marshal(got)
@@ -202,7 +203,7 @@ func FuzzUnmarshal(f *testing.F) {
 		if hasEarlyYear(v) {
 			return // written as year 00xx, read back by the two-digit-year rule
 		}
-		if d := vectors.Diff(back, v); d != "" {
+		if d := typedjson.Diff(back, v); d != "" {
 			t.Fatalf("%q decoded, encoded as %s, decoded differently: %s", data, out, d)
 		}
 	})

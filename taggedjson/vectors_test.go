@@ -3,6 +3,8 @@ package taggedjson_test
 import (
 	"testing"
 
+	"github.com/flaskgo/session/typedjson"
+
 	"github.com/flaskgo/session/internal/vectors"
 	"github.com/flaskgo/session/taggedjson"
 )
@@ -28,7 +30,7 @@ func TestVectorsDecode(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Unmarshal(%s): %v", p.PayloadJSON, err)
 			}
-			if d := vectors.Diff(got, want); d != "" {
+			if d := typedjson.Diff(got, want); d != "" {
 				t.Errorf("decoded payload differs from Flask's: %s", d)
 			}
 		})

@@ -14,8 +14,9 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/flaskgo/session/typedjson"
+
 	session "github.com/flaskgo/session"
-	"github.com/flaskgo/session/internal/vectors"
 	"github.com/flaskgo/session/signer"
 	"github.com/flaskgo/session/taggedjson"
 )
@@ -585,7 +586,7 @@ func runSign(s stdio, args []string) error {
 // fromTyped converts a typed-form object (decoded with UseNumber) to
 // session values.
 func fromTyped(obj map[string]any) (map[string]any, error) {
-	v, err := vectors.FromTyped(obj)
+	v, err := typedjson.ToGo(obj)
 	if err != nil {
 		return nil, err
 	}

@@ -14,8 +14,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/flaskgo/session/typedjson"
+
 	session "github.com/flaskgo/session"
-	"github.com/flaskgo/session/internal/vectors"
 )
 
 // plain converts a session value to what encoding/json writes as plain JSON:
@@ -74,7 +75,7 @@ func plainSlice(s []any) []any {
 // the test vectors.
 func render(values map[string]any, asTyped bool) any {
 	if asTyped {
-		return vectors.ToTyped(values)
+		return typedjson.FromGo(values)
 	}
 	return plain(values)
 }

@@ -15,6 +15,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+
+	"github.com/flaskgo/session/typedjson"
 )
 
 // CookieVectors is the whole vector file.
@@ -233,7 +235,7 @@ func Parse(data []byte) (*CookieVectors, error) {
 }
 
 func typedMap(v any) (map[string]any, error) {
-	g, err := FromTyped(v)
+	g, err := typedjson.ToGo(v)
 	if err != nil {
 		return nil, err
 	}

@@ -1,4 +1,11 @@
-package vectors
+// Package typedjson is the typed JSON notation of Python session values used
+// by this project's test vectors and by sessionctl --typed: plain JSON for
+// what JSON can say, and one-key objects such as {"$tuple": [...]},
+// {"$bytes": "base64"}, {"$int": "digits"}, {"$float": "repr"},
+// {"$uuid": "..."}, {"$datetime": "ISO 8601"} and {"$markup": "..."} for
+// what it cannot, so that a session survives a trip through JSON tools
+// exactly.
+package typedjson
 
 import (
 	"bytes"
@@ -18,12 +25,12 @@ import (
 // maxSafe is 2^53-1: integers beyond it are written as {"$int": "..."}.
 const maxSafe = 1<<53 - 1
 
-// FromTyped converts a value in the vector file's typed notation (as
+// ToGo converts a value in the vector file's typed notation (as
 // decoded by encoding/json, preferably with UseNumber) to the Go values
 // taggedjson uses: map[string]any, []any, string, int64 or *big.Int,
 // float64, bool, nil, taggedjson.Tuple, []byte, taggedjson.UUID, time.Time
 // and taggedjson.Markup. A naive $datetime becomes UTC, as Flask treats it.
-func FromTyped(v any) (any, error) {
+func ToGo(v any) (any, error) {
 	switch x := v.(type) {
 	case nil, bool, string:
 		return x, nil
@@ -41,7 +48,7 @@ func FromTyped(v any) (any, error) {
 	case []any:
 		out := make([]any, len(x))
 		for i, e := range x {
-			g, err := FromTyped(e)
+			g, err := ToGo(e)
 			if err != nil {
 				return nil, fmt.Errorf("[%d]%w", i, err)
 			}
@@ -64,7 +71,7 @@ func FromTyped(v any) (any, error) {
 func fromDict(x map[string]any) (map[string]any, error) {
 	out := make(map[string]any, len(x))
 	for k, e := range x {
-		g, err := FromTyped(e)
+		g, err := ToGo(e)
 		if err != nil {
 			return nil, fmt.Errorf("[%q]%w", k, err)
 		}
@@ -99,7 +106,7 @@ func fromMarker(marker string, v any) (any, error) {
 		if !ok {
 			return nil, fmt.Errorf("vectors: $tuple wants a list, got %T", v)
 		}
-		g, err := FromTyped(list)
+		g, err := ToGo(list)
 		if err != nil {
 			return nil, err
 		}
@@ -150,7 +157,7 @@ func fromMarker(marker string, v any) (any, error) {
 				if !ok {
 					return nil, fmt.Errorf("vectors: $dict entry %d has a %T key; only string keys are supported", i, pair[0])
 				}
-				g, err := FromTyped(pair[1])
+				g, err := ToGo(pair[1])
 				if err != nil {
 					return nil, err
 				}
@@ -206,11 +213,11 @@ func parseISO(s string) (time.Time, error) {
 	return t, nil
 }
 
-// ToTyped converts a Go session value to the typed notation, ready for
+// FromGo converts a Go session value to the typed notation, ready for
 // encoding/json. Times in UTC are written with "Z", others with their
 // offset. Types outside taggedjson's decoded value model are first passed
 // through taggedjson (as a cookie would carry them).
-func ToTyped(v any) any {
+func FromGo(v any) any {
 	switch x := v.(type) {
 	case nil, bool, string:
 		return x
@@ -228,13 +235,13 @@ func ToTyped(v any) any {
 	case []any:
 		out := make([]any, len(x))
 		for i, e := range x {
-			out[i] = ToTyped(e)
+			out[i] = FromGo(e)
 		}
 		return out
 	case taggedjson.Tuple:
 		out := make([]any, len(x))
 		for i, e := range x {
-			out[i] = ToTyped(e)
+			out[i] = FromGo(e)
 		}
 		return map[string]any{"$tuple": out}
 	case []byte:
@@ -248,7 +255,7 @@ func ToTyped(v any) any {
 	case map[string]any:
 		out := make(map[string]any, len(x))
 		for k, e := range x {
-			out[k] = ToTyped(e)
+			out[k] = FromGo(e)
 		}
 		if len(x) == 1 {
 			for k := range x {
@@ -264,7 +271,7 @@ func ToTyped(v any) any {
 	if err == nil {
 		var g any
 		if g, err = taggedjson.UnmarshalValue(b); err == nil {
-			return ToTyped(g)
+			return FromGo(g)
 		}
 	}
 	return map[string]any{"$unsupported": fmt.Sprintf("%T: %v", v, err)}
