@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"hash"
 	"log/slog"
+	"net"
 	"net/http"
 	"strings"
 	"time"
@@ -23,6 +24,13 @@ const (
 	// DefaultMinCompressSize is Config.MinCompressSize's default (without
 	// -tags czlib).
 	DefaultMinCompressSize = 256
+	// MaxCookieSizeLimit is the largest Config.MaxCookieSize: beyond it,
+	// proxies and servers reject the request header long before a browser
+	// would send it.
+	MaxCookieSizeLimit = 16 << 10
+	// MinKeyLength is the length, in bytes, below which a secret key draws a
+	// warning (or, with Config.RequireStrongKeys, an error).
+	MinKeyLength = 32
 )
 
 // Config configures a Manager. The zero value of every field but SecretKey
@@ -30,11 +38,22 @@ const (
 type Config struct {
 	// SecretKey signs (and, with Encrypted, encrypts) cookies. Flask's
 	// SECRET_KEY: the same string makes both sides read each other's cookies.
+	// It is required unless nothing is signed: a server-side Store without
+	// SignIDs needs no key.
+	//
+	// Use at least 32 random bytes. Shorter keys are accepted, because a Go
+	// service sharing a Flask app's key must accept what Flask accepts, but
+	// New logs a warning for each (a short key can be recovered from one
+	// cookie by brute force); RequireStrongKeys rejects them instead.
 	SecretKey string
 	// FallbackKeys are older keys still accepted when reading (Flask 3.1's
 	// SECRET_KEY_FALLBACKS). A cookie verified by one is re-issued under
 	// SecretKey on that response.
 	FallbackKeys []string
+
+	// RequireStrongKeys makes New reject a SecretKey or fallback key shorter
+	// than MinKeyLength bytes instead of warning about it.
+	RequireStrongKeys bool
 
 	// Digest is the HMAC hash of signed cookies; default SHA-1 as Flask.
 	Digest func() hash.Hash
@@ -43,16 +62,20 @@ type Config struct {
 
 	// CookieName defaults to "session".
 	CookieName string
-	// Path defaults to "/".
+	// Path defaults to "/". It must start with "/" and hold no ";" or
+	// control characters.
 	Path string
-	// Domain is empty by default: a host-only cookie.
+	// Domain is empty by default: a host-only cookie. Otherwise a domain
+	// name (a leading dot is allowed and ignored by browsers) or an IPv4
+	// address, as net/http accepts for a cookie's Domain.
 	Domain string
 	// Secure sends the cookie over HTTPS only.
 	Secure bool
 	// DisableHTTPOnly lets page scripts read the cookie. HttpOnly is on by default.
 	DisableHTTPOnly bool
 	// SameSite defaults to Lax (0). http.SameSiteDefaultMode omits the
-	// attribute, as Flask does by default.
+	// attribute, as Flask does by default. Any other value than net/http's
+	// four constants is an error, as Flask raises ValueError.
 	SameSite http.SameSite
 	// Partitioned adds the CHIPS attribute; it requires Secure.
 	Partitioned bool
@@ -121,6 +144,7 @@ type Config struct {
 
 	// MaxCookieSize caps len(name)+len(value) of the session cookie; default
 	// 4096, what browsers keep. A larger session fails with *CookieTooLargeError.
+	// It must not be negative nor exceed MaxCookieSizeLimit.
 	MaxCookieSize int
 
 	// ErrorHandler answers a request whose session could not be committed
@@ -146,13 +170,16 @@ func (c Config) withDefaults() (Config, error) {
 	bad := func(format string, args ...any) (Config, error) {
 		return c, fmt.Errorf("%w: "+format, append([]any{ErrConfig}, args...)...)
 	}
-	if c.SecretKey == "" {
-		return bad("SecretKey is empty; Flask refuses sessions without a secret key too")
+	if c.SecretKey == "" && c.signs() {
+		return bad("SecretKey is empty; it signs the cookie (Flask refuses sessions without a secret key too); only a server-side Store without SignIDs needs none")
 	}
 	for i, k := range c.FallbackKeys {
 		if k == "" {
 			return bad("FallbackKeys[%d] is empty", i)
 		}
+	}
+	if c.FallbackKeys != nil && c.SecretKey == "" {
+		return bad("FallbackKeys without a SecretKey")
 	}
 	if c.Digest == nil {
 		c.Digest = sha1.New
@@ -169,8 +196,18 @@ func (c Config) withDefaults() (Config, error) {
 	if c.Path == "" {
 		c.Path = "/"
 	}
-	if c.SameSite == 0 {
+	if !validCookiePath(c.Path) {
+		return bad("Path %q must start with / and hold no ';' or control characters", c.Path)
+	}
+	if c.Domain != "" && !validCookieDomain(c.Domain) {
+		return bad("Domain %q is not a cookie domain (a host name or an IPv4 address)", c.Domain)
+	}
+	switch c.SameSite {
+	case 0:
 		c.SameSite = http.SameSiteLaxMode
+	case http.SameSiteDefaultMode, http.SameSiteLaxMode, http.SameSiteStrictMode, http.SameSiteNoneMode:
+	default:
+		return bad("SameSite %d is none of http.SameSiteDefaultMode, Lax, Strict or None", int(c.SameSite))
 	}
 	if c.MinCompressSize == 0 {
 		c.MinCompressSize = DefaultMinCompressSize
@@ -199,6 +236,9 @@ func (c Config) withDefaults() (Config, error) {
 	if c.MaxCookieSize == 0 {
 		c.MaxCookieSize = DefaultMaxCookieSize
 	}
+	if c.MaxCookieSize < 0 || c.MaxCookieSize > MaxCookieSizeLimit {
+		return bad("MaxCookieSize %d is outside 1..%d", c.MaxCookieSize, MaxCookieSizeLimit)
+	}
 	if c.Serializer == nil {
 		c.Serializer = TaggedJSON{}
 	}
@@ -207,6 +247,9 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.Now == nil {
 		c.Now = time.Now
+	}
+	if err := c.checkKeyStrength(); err != nil {
+		return c, err
 	}
 	if c.Encrypted && c.Store != nil {
 		return bad("Encrypted and Store exclude each other: a server-side session keeps only an id in the cookie")
@@ -232,6 +275,77 @@ func (c Config) withDefaults() (Config, error) {
 		return bad("Partitioned requires Secure (browsers reject it)")
 	}
 	return c, nil
+}
+
+// signs reports whether the configuration signs or seals anything with
+// SecretKey.
+func (c *Config) signs() bool { return c.Store == nil || c.SignIDs }
+
+// checkKeyStrength warns about (or, with RequireStrongKeys, rejects) keys
+// shorter than MinKeyLength. The message never shows a key.
+func (c *Config) checkKeyStrength() error {
+	if !c.signs() {
+		return nil
+	}
+	for i, k := range append([]string{c.SecretKey}, c.FallbackKeys...) {
+		if len(k) >= MinKeyLength {
+			continue
+		}
+		name := "SecretKey"
+		if i > 0 {
+			name = fmt.Sprintf("FallbackKeys[%d]", i-1)
+		}
+		if c.RequireStrongKeys {
+			return fmt.Errorf("%w: %s is %d bytes; RequireStrongKeys wants at least %d", ErrConfig, name, len(k), MinKeyLength)
+		}
+		c.Logger.Warn("session: weak secret key: a key this short can be recovered from one cookie by brute force; use 32 or more random bytes",
+			"key", name, "bytes", len(k), "want", MinKeyLength)
+	}
+	return nil
+}
+
+// validCookiePath accepts what a browser takes as a cookie path and cannot
+// end the attribute early: a leading "/", no ";" and no control bytes.
+func validCookiePath(p string) bool {
+	if !strings.HasPrefix(p, "/") {
+		return false
+	}
+	for i := 0; i < len(p); i++ {
+		if b := p[i]; b < 0x20 || b == 0x7f || b == ';' {
+			return false
+		}
+	}
+	return true
+}
+
+// validCookieDomain follows net/http's rule for a cookie's Domain: a domain
+// name of letters, digits, hyphens and dots (labels of 1 to 63 bytes, not
+// starting or ending with a hyphen, 255 bytes at most, an optional leading
+// dot), or an IPv4 address.
+func validCookieDomain(d string) bool {
+	if ip := net.ParseIP(d); ip != nil {
+		return !strings.Contains(d, ":")
+	}
+	d = strings.TrimPrefix(d, ".")
+	if d == "" || len(d) > 255 {
+		return false
+	}
+	letter := false
+	for _, label := range strings.Split(d, ".") {
+		if label == "" || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
+			return false
+		}
+		for i := 0; i < len(label); i++ {
+			switch b := label[i]; {
+			case 'a' <= b && b <= 'z' || 'A' <= b && b <= 'Z' || b == '_':
+				letter = true
+			case '0' <= b && b <= '9' || b == '-':
+			default:
+				return false
+			}
+		}
+	}
+	return letter
 }
 
 func validCookieName(name string) bool {

@@ -27,18 +27,9 @@ func cookieValue(r *http.Request, name string) string {
 	return ""
 }
 
-// setCookie adds the session cookie in Werkzeug's attribute order, so the
-// header is byte-identical to Flask's. A zero expires makes a browser-session
-// cookie.
-func (m *Manager) setCookie(h http.Header, value string, expires time.Time) {
-	h.Add("Set-Cookie", m.cookieHeader(value, expires, false))
-}
-
-// deleteCookie adds Flask's deletion cookie.
-func (m *Manager) deleteCookie(h http.Header) {
-	h.Add("Set-Cookie", m.cookieHeader("", time.Unix(0, 0), true))
-}
-
+// cookieHeader formats the session cookie in Werkzeug's attribute order, so
+// the header is byte-identical to Flask's. A zero expires makes a
+// browser-session cookie; deletion adds Max-Age=0.
 func (m *Manager) cookieHeader(value string, expires time.Time, deletion bool) string {
 	c := &m.cfg
 	var b strings.Builder

@@ -25,6 +25,22 @@
 // when modified, refresh permanent sessions, delete the cookie when a modified
 // session became empty, add "Vary: Cookie" when the session was used).
 //
+// # Values
+//
+// A session holds what Flask's tagged JSON can carry, decoded as these Go
+// types: map[string]any (a dict), []any (a list), Tuple, string, Markup,
+// int64 or *big.Int (an int; *big.Int beyond 64 bits), float64, bool, nil,
+// []byte, UUID and time.Time. Set also takes the other Go integer and float
+// types, and structs, maps and slices, stored through encoding/json; Get
+// converts back (see Get).
+//
+// # Modes
+//
+// New decides once where sessions live (Manager.Mode): a signed cookie
+// (default), a sealed cookie (Config.Encrypted) or a server-side Store
+// (Config.Store). Manager.Inspect reads a token with the Manager's own keys
+// and settings, for tools.
+//
 // A cookie that is tampered with, signed by an unknown key, expired or
 // malformed yields a fresh empty session, never an error page. Errors that the
 // application must see (a store outage, a session too large for a cookie) go

@@ -9,11 +9,12 @@ var (
 	// ErrConfig is wrapped by every error New returns for an invalid Config.
 	ErrConfig = errors.New("session: invalid config")
 
-	// ErrMissing is returned by Get when the session has no such key.
+	// ErrMissing is returned by Get when the session has no such key. Get
+	// wraps it with the key's name: match it with errors.Is, not ==.
 	ErrMissing = errors.New("session: key not present")
 
 	// ErrWrongType is returned by Get when the stored value cannot be
-	// converted to the requested type.
+	// converted to the requested type. Get wraps it: match it with errors.Is.
 	ErrWrongType = errors.New("session: value has another type")
 
 	// ErrNotSupported is returned when the configured store lacks a capability

@@ -1,6 +1,7 @@
 package session
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"sort"
@@ -31,12 +32,15 @@ const (
 type Session struct {
 	mu  sync.Mutex
 	m   *Manager
-	req *http.Request
+	req *http.Request   // nil outside the middleware
+	ctx context.Context // store calls run under it
+
+	token     string // the incoming cookie (or header) value
+	tokenRead bool   // token is known
 
 	loaded bool
 	values map[string]any
 
-	modified bool
 	// changed lists the keys this request set or deleted, so a server-side
 	// commit can replay just them on top of a concurrently updated record.
 	changed    map[string]struct{}
@@ -54,7 +58,6 @@ type Session struct {
 	id        string    // server-side: the session id
 	storeKey  string    // server-side: the store key of id
 	version   uint64    // server-side: Record.Version at load
-	userID    string    // server-side: Record.UserID at load
 	expires   time.Time // server-side: Record.Expires at load
 	loadErr   error     // store failure while loading
 
@@ -67,8 +70,17 @@ type Flash struct {
 	Message  string
 }
 
-// load decodes the incoming cookie on first use. Callers hold s.mu. A
-// loaded session counts as used: its response varies with the cookie.
+// incoming returns the token the request carried: the session cookie's
+// value, read once.
+func (s *Session) incoming() string {
+	if !s.tokenRead {
+		s.token, s.tokenRead = cookieValue(s.req, s.m.cfg.CookieName), true
+	}
+	return s.token
+}
+
+// load decodes the incoming token on first use. Callers hold s.mu. A loaded
+// session counts as used: its response varies with the cookie.
 func (s *Session) load() {
 	if s.loaded {
 		return
@@ -77,16 +89,29 @@ func (s *Session) load() {
 	s.m.open(s)
 }
 
-// write marks key changed. Callers hold s.mu and have called load.
-func (s *Session) write(key string) {
+// beginChange is where every change starts: it loads the session and
+// reports a change made after the commit (the change is lost). what names
+// the key, or "*" for the whole session. Callers hold s.mu.
+func (s *Session) beginChange(what string) {
+	s.load()
 	if s.committed {
-		s.m.lateChange(s.req, key)
+		s.m.lateChange(s.req, what)
 	}
-	s.modified = true
+}
+
+// change records a change of key, so that a server-side commit can replay
+// it on top of a concurrently updated record.
+func (s *Session) change(key string) {
+	s.beginChange(key)
 	if s.changed == nil {
 		s.changed = make(map[string]struct{}, 4)
 	}
 	s.changed[key] = struct{}{}
+}
+
+// modified reports whether this request changed the session.
+func (s *Session) modified() bool {
+	return len(s.changed) > 0 || s.allChanged || s.cleared || s.renew
 }
 
 // Get returns the value stored under key and whether it was present.
@@ -121,17 +146,17 @@ func (s *Session) Has(key string) bool {
 }
 
 // Set stores value under key. Values must be representable in Flask's tagged
-// JSON: see the package documentation for the types; structs are stored as
-// JSON objects. An unrepresentable value makes the commit fail.
+// JSON: the types are listed in the package documentation, under "Values";
+// structs are stored as JSON objects. An unrepresentable value makes the
+// commit fail.
 func (s *Session) Set(key string, value any) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.load()
+	s.change(key)
 	if s.values == nil {
 		s.values = make(map[string]any, 4)
 	}
 	s.values[key] = value
-	s.write(key)
 }
 
 // Delete removes key. Deleting an absent key changes nothing.
@@ -146,8 +171,8 @@ func (s *Session) Pop(key string) (any, bool) {
 	s.load()
 	v, ok := s.values[key]
 	if ok {
+		s.change(key)
 		delete(s.values, key)
-		s.write(key)
 	}
 	return v, ok
 }
@@ -161,14 +186,10 @@ func (s *Session) Clear() {
 }
 
 func (s *Session) clear() {
-	s.load()
-	if s.committed {
-		s.m.lateChange(s.req, "*")
-	}
+	s.beginChange("*")
 	for k := range s.values {
 		delete(s.values, k)
 	}
-	s.modified = true
 	s.cleared = true
 	s.changed = nil
 	s.flashes = nil
@@ -220,11 +241,7 @@ func (s *Session) SetPermanent(permanent bool) {
 func (s *Session) MarkModified() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.load()
-	if s.committed {
-		s.m.lateChange(s.req, "*")
-	}
-	s.modified = true
+	s.beginChange("*")
 	s.allChanged = true
 }
 
@@ -236,7 +253,7 @@ func (s *Session) Flash(message, category string) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.load()
+	s.change(KeyFlashes)
 	var list []any
 	if old, ok := s.values[KeyFlashes].([]any); ok {
 		list = append(make([]any, 0, len(old)+1), old...)
@@ -246,7 +263,6 @@ func (s *Session) Flash(message, category string) {
 		s.values = make(map[string]any, 2)
 	}
 	s.values[KeyFlashes] = list
-	s.write(KeyFlashes)
 }
 
 // Flashes removes and returns the queued flash messages, oldest first, as
@@ -261,8 +277,8 @@ func (s *Session) Flashes(categories ...string) []Flash {
 	if s.flashes == nil {
 		s.flashes = []Flash{}
 		if raw, ok := s.values[KeyFlashes]; ok {
+			s.change(KeyFlashes)
 			delete(s.values, KeyFlashes)
-			s.write(KeyFlashes)
 			s.flashes = parseFlashes(raw)
 		}
 	}
@@ -309,12 +325,8 @@ func parseFlashes(raw any) []Flash {
 func (s *Session) Renew() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.load()
-	if s.committed {
-		s.m.lateChange(s.req, "*")
-	}
+	s.beginChange("*")
 	s.renew = true
-	s.modified = true
 	s.allChanged = true
 }
 
@@ -370,14 +382,4 @@ func (s *Session) Info() Info {
 	return Info{New: !s.hadCookie, SignedAt: s.signedAt, KeyIndex: s.keyIndex, StoreKey: s.storeKey, Expires: s.expires}
 }
 
-// empty reports whether there is nothing worth storing. Flask stores a
-// session holding only "_permanent"; Flask-Session does not.
-func (s *Session) empty(serverSide bool) bool {
-	for k := range s.values {
-		if k == KeyCreated || (serverSide && k == KeyPermanent) {
-			continue
-		}
-		return false
-	}
-	return true
-}
+func (s *Session) permanent() bool { return isPermanent(s.values) }

@@ -83,8 +83,10 @@ type Sweeper interface {
 	DeleteExpired(ctx context.Context) (int, error)
 }
 
-// SessionInfo describes one stored session of a user.
-type SessionInfo struct {
+// RecordInfo describes one stored record, as a store lists it: its key,
+// owner and expiry (not its data). It is a listing row; Session.Info
+// describes the session of a request.
+type RecordInfo struct {
 	Key     string    // store key
 	UserID  string    // owner
 	Expires time.Time // when the record expires
@@ -94,7 +96,7 @@ type SessionInfo struct {
 // without scanning every record.
 type UserIndex interface {
 	// UserSessions lists the live sessions whose Record.UserID is userID.
-	UserSessions(ctx context.Context, userID string) ([]SessionInfo, error)
+	UserSessions(ctx context.Context, userID string) ([]RecordInfo, error)
 	// DeleteUserSessions deletes the sessions of userID, except the keys listed
 	// in except, and reports how many it deleted.
 	DeleteUserSessions(ctx context.Context, userID string, except ...string) (int, error)
@@ -108,5 +110,5 @@ type Lister interface {
 	// ("" lists all), at most limit of them (limit <= 0: no limit), in key
 	// order where the backend can sort cheaply. UserID and Expires are as
 	// Load would report them.
-	ListSessions(ctx context.Context, prefix string, limit int) ([]SessionInfo, error)
+	ListSessions(ctx context.Context, prefix string, limit int) ([]RecordInfo, error)
 }

@@ -127,7 +127,7 @@ func TestHeaderCases(t *testing.T) {
 			m := newManager(t, cfg)
 			req := httptest.NewRequest("GET", "/", nil)
 			if h.IncomingCookie != nil {
-				req.Header.Set("Cookie", m.Config().CookieName+"="+*h.IncomingCookie)
+				req.Header.Set("Cookie", m.CookieName()+"="+*h.IncomingCookie)
 			}
 			rec := httptest.NewRecorder()
 			m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

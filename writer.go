@@ -15,10 +15,20 @@ import (
 // request costs one allocation for both.
 type sessionWriter struct {
 	rw        http.ResponseWriter
-	req       *http.Request
 	s         Session
 	committed bool
 	failed    error // commit failed: the error handler answered instead
+	// outer holds the headers set before the session middleware ran (by
+	// outer middleware: CORS, request ids); nil when there were none.
+	outer http.Header
+}
+
+// start remembers the headers outer middleware set, so that a failed commit
+// drops only the handler's.
+func (w *sessionWriter) start() {
+	if h := w.rw.Header(); len(h) > 0 {
+		w.outer = h.Clone()
+	}
 }
 
 // commit runs once. It reports whether the handler's response may go on.
@@ -29,12 +39,16 @@ func (w *sessionWriter) commit() bool {
 	w.committed = true
 	if err := w.s.m.commit(w.rw.Header(), &w.s); err != nil {
 		w.failed = err
-		// The handler's headers belonged to a response that will not be sent.
+		// The handler's headers belonged to a response that will not be
+		// sent; those of outer middleware stay.
 		h := w.rw.Header()
 		for k := range h {
 			delete(h, k)
 		}
-		w.s.m.fail(w.rw, w.req, err)
+		for k, v := range w.outer {
+			h[k] = v
+		}
+		w.s.m.fail(w.rw, w.s.req, err)
 		return false
 	}
 	return true
@@ -100,7 +114,7 @@ func (w *sessionWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 		return nil, nil, w.errReplaced()
 	}
 	if len(w.rw.Header().Values("Set-Cookie")) > 0 {
-		w.s.m.cfg.Logger.Warn("session cookie not sent: the connection was hijacked", "path", pathOf(w.req))
+		w.s.m.cfg.Logger.Warn("session cookie not sent: the connection was hijacked", "path", pathOf(w.s.req))
 	}
 	conn, rw, err := http.NewResponseController(w.rw).Hijack()
 	if errors.Is(err, http.ErrNotSupported) {

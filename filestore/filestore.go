@@ -614,7 +614,7 @@ func (s *Store) dropStaleMarker(dir, name, userHash string) error {
 }
 
 // UserSessions implements session.UserIndex. The result is sorted by key.
-func (s *Store) UserSessions(ctx context.Context, userID string) ([]session.SessionInfo, error) {
+func (s *Store) UserSessions(ctx context.Context, userID string) ([]session.RecordInfo, error) {
 	if err := s.check(ctx, "user sessions"); err != nil {
 		return nil, err
 	}
@@ -622,12 +622,12 @@ func (s *Store) UserSessions(ctx context.Context, userID string) ([]session.Sess
 	if err != nil {
 		return nil, fmt.Errorf("filestore: user sessions: %w", err)
 	}
-	out := make([]session.SessionInfo, 0, len(recs))
+	out := make([]session.RecordInfo, 0, len(recs))
 	for _, r := range recs {
 		if r.user != userID { // a hash collision is not plausible, but cheap to rule out
 			continue
 		}
-		out = append(out, session.SessionInfo{Key: r.key, UserID: r.user, Expires: r.expiresTime()})
+		out = append(out, session.RecordInfo{Key: r.key, UserID: r.user, Expires: r.expiresTime()})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Key < out[j].Key })
 	return out, nil
@@ -693,7 +693,7 @@ func (s *Store) deleteIfOwned(name, user string) (bool, error) {
 // reads every record file, whatever the prefix; it skips expired, corrupt
 // and temporary files and files removed while it runs. The result is sorted
 // by key.
-func (s *Store) ListSessions(ctx context.Context, prefix string, limit int) ([]session.SessionInfo, error) {
+func (s *Store) ListSessions(ctx context.Context, prefix string, limit int) ([]session.RecordInfo, error) {
 	if err := s.check(ctx, "list sessions"); err != nil {
 		return nil, err
 	}
@@ -702,7 +702,7 @@ func (s *Store) ListSessions(ctx context.Context, prefix string, limit int) ([]s
 		return nil, fmt.Errorf("filestore: list sessions: %w", err)
 	}
 	now := s.now()
-	var out []session.SessionInfo
+	var out []session.RecordInfo
 	for _, e := range entries {
 		if err := ctx.Err(); err != nil {
 			return nil, fmt.Errorf("filestore: list sessions: %w", err)
@@ -719,7 +719,7 @@ func (s *Store) ListSessions(ctx context.Context, prefix string, limit int) ([]s
 			return nil, fmt.Errorf("filestore: list sessions: %w", err)
 		}
 		if r.live(now) && strings.HasPrefix(r.key, prefix) {
-			out = append(out, session.SessionInfo{Key: r.key, UserID: r.user, Expires: r.expiresTime()})
+			out = append(out, session.RecordInfo{Key: r.key, UserID: r.user, Expires: r.expiresTime()})
 		}
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Key < out[j].Key })

@@ -352,12 +352,12 @@ func (s *Store) deleteExpired(ctx context.Context) (int, error) {
 }
 
 // UserSessions implements session.UserIndex. The result is sorted by key.
-func (s *Store) UserSessions(ctx context.Context, userID string) ([]session.SessionInfo, error) {
+func (s *Store) UserSessions(ctx context.Context, userID string) ([]session.RecordInfo, error) {
 	if err := s.check(ctx, "user sessions"); err != nil {
 		return nil, err
 	}
 	now := s.now()
-	var out []session.SessionInfo
+	var out []session.RecordInfo
 	for _, k := range s.userKeys(userID) {
 		rs := s.recordShard(k)
 		rs.mu.RLock()
@@ -365,7 +365,7 @@ func (s *Store) UserSessions(ctx context.Context, userID string) ([]session.Sess
 		rs.mu.RUnlock()
 		// The record may have changed hands since the index was read.
 		if s.live(e, now) && e.user == userID {
-			out = append(out, session.SessionInfo{Key: k, UserID: userID, Expires: e.expires})
+			out = append(out, session.RecordInfo{Key: k, UserID: userID, Expires: e.expires})
 		}
 	}
 	return out, nil
@@ -415,12 +415,12 @@ func (s *Store) DeleteUserSessions(ctx context.Context, userID string, except ..
 // ListSessions implements session.Lister. The result is sorted by key. It
 // holds one shard's read lock at a time, so it sees each shard at a moment
 // of its own, not the whole store at one moment.
-func (s *Store) ListSessions(ctx context.Context, prefix string, limit int) ([]session.SessionInfo, error) {
+func (s *Store) ListSessions(ctx context.Context, prefix string, limit int) ([]session.RecordInfo, error) {
 	if err := s.check(ctx, "list sessions"); err != nil {
 		return nil, err
 	}
 	now := s.now()
-	var out []session.SessionInfo
+	var out []session.RecordInfo
 	for i := range s.records {
 		if err := ctx.Err(); err != nil {
 			return nil, fmt.Errorf("memstore: list sessions: %w", err)
@@ -429,7 +429,7 @@ func (s *Store) ListSessions(ctx context.Context, prefix string, limit int) ([]s
 		rs.mu.RLock()
 		for k, e := range rs.m {
 			if s.live(e, now) && strings.HasPrefix(k, prefix) {
-				out = append(out, session.SessionInfo{Key: k, UserID: e.user, Expires: e.expires})
+				out = append(out, session.RecordInfo{Key: k, UserID: e.user, Expires: e.expires})
 			}
 		}
 		rs.mu.RUnlock()

@@ -227,7 +227,7 @@ func (s *Store) members(ctx context.Context, userID string) ([]string, error) {
 // member against its session and owner key. A member can be stale (deleted,
 // handed to another user, or added by a conditional write that lost); it is
 // left out, and leaves the set when its recorded expiry passes.
-func (s *Store) UserSessions(ctx context.Context, userID string) ([]session.SessionInfo, error) {
+func (s *Store) UserSessions(ctx context.Context, userID string) ([]session.RecordInfo, error) {
 	if userID == "" {
 		return nil, nil
 	}
@@ -248,7 +248,7 @@ func (s *Store) UserSessions(ctx context.Context, userID string) ([]session.Sess
 		keys = append(keys, m)
 	}
 	s.run(ctx, calls)
-	infos := make([]session.SessionInfo, 0, len(calls))
+	infos := make([]session.RecordInfo, 0, len(calls))
 	for i, c := range calls {
 		res, err := c.cmd.Slice()
 		if errors.Is(err, redis.Nil) {
@@ -263,7 +263,7 @@ func (s *Store) UserSessions(ctx context.Context, userID string) ([]session.Sess
 		if owner, _ := res[1].(string); owner != userID {
 			continue
 		}
-		info := session.SessionInfo{Key: keys[i], UserID: userID}
+		info := session.RecordInfo{Key: keys[i], UserID: userID}
 		if pttl, _ := res[0].(int64); pttl >= 0 {
 			now, err := serverMillis(res[2], res[3])
 			if err != nil {
@@ -340,12 +340,12 @@ const listBatch = 500
 // keys in pipelines of listBatch, stopping once it has limit sessions.
 // Keys that are not strings are left out: this store did not write them.
 // It costs a full SCAN whatever the prefix: admin tools only.
-func (s *Store) ListSessions(ctx context.Context, prefix string, limit int) ([]session.SessionInfo, error) {
+func (s *Store) ListSessions(ctx context.Context, prefix string, limit int) ([]session.RecordInfo, error) {
 	keys, err := s.scan(ctx, s.prefix+prefix)
 	if err != nil {
 		return nil, fmt.Errorf("redisstore: list sessions: %w", err)
 	}
-	var infos []session.SessionInfo
+	var infos []session.RecordInfo
 	for len(keys) > 0 && (limit <= 0 || len(infos) < limit) {
 		batch := keys[:min(len(keys), listBatch)]
 		keys = keys[len(batch):]
@@ -374,7 +374,7 @@ func (s *Store) ListSessions(ctx context.Context, prefix string, limit int) ([]s
 			}
 			pttl, _ := res[0].(int64)
 			owner, _ := res[1].(string)
-			info := session.SessionInfo{Key: names[i], UserID: owner}
+			info := session.RecordInfo{Key: names[i], UserID: owner}
 			if pttl >= 0 {
 				now, err := serverMillis(res[2], res[3])
 				if err != nil {

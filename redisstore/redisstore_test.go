@@ -323,7 +323,7 @@ func TestTouch(t *testing.T) {
 	})
 }
 
-func keysOf(infos []session.SessionInfo) []string {
+func keysOf(infos []session.RecordInfo) []string {
 	var ks []string
 	for _, i := range infos {
 		ks = append(ks, i.Key)

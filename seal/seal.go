@@ -13,6 +13,12 @@
 //
 //	flags (1; bit 0 = zlib) | issued-at (8, Unix s) | expires (8, Unix s; 0 = never) | body
 //
+// Seal never compresses: compressing before encrypting makes the token's
+// length depend on its content, and when attacker-chosen text sits next to
+// a secret in one session, watching the length leaks the secret (CRIME).
+// Open still reads the zlib flag of tokens sealed by earlier versions,
+// inflating at most MaxPlaintextLen bytes, and only after authentication.
+//
 // Keeping the times inside the ciphertext means a client can neither read
 // nor extend them.
 //
@@ -88,8 +94,7 @@ var (
 
 // Sealer seals and opens tokens with a fixed set of keys.
 type Sealer struct {
-	keys     []sealKey
-	compress bool
+	keys []sealKey
 }
 
 type sealKey struct {
@@ -103,7 +108,7 @@ func New(keys [][]byte) (*Sealer, error) {
 	if len(keys) == 0 {
 		return nil, errors.New("seal: no keys configured")
 	}
-	s := &Sealer{keys: make([]sealKey, len(keys)), compress: true}
+	s := &Sealer{keys: make([]sealKey, len(keys))}
 	for i, secret := range keys {
 		if len(secret) < MinKeyLen {
 			return nil, fmt.Errorf("seal: keys[%d] is %d bytes, need at least %d", i, len(secret), MinKeyLen)
@@ -126,31 +131,15 @@ func New(keys [][]byte) (*Sealer, error) {
 	return s, nil
 }
 
-// WithoutCompression returns a Sealer with the same keys that never
-// compresses. Compressing before encrypting makes the token length depend
-// on the content; if an attacker can put chosen text into a session that
-// also holds a secret, and watch the cookie length, that can leak the secret
-// (the CRIME attack). Use this when sessions mix such data.
-func (s *Sealer) WithoutCompression() *Sealer {
-	c := *s
-	c.compress = false
-	return &c
-}
-
 // Seal encrypts plaintext and returns a URL- and cookie-safe token. issuedAt
 // (now) and expires are stored inside the ciphertext in whole seconds; a zero
-// expires means the token does not expire. The plaintext is zlib-compressed
-// when that makes it shorter (see WithoutCompression).
+// expires means the token does not expire. The plaintext is never
+// compressed (see the package documentation).
 //
 // Seal panics only if the operating system's random source fails, since
 // sealing with a non-random nonce would be unsafe.
 func (s *Sealer) Seal(plaintext []byte, now, expires time.Time) string {
 	body, flags := plaintext, byte(0)
-	if s.compress && len(plaintext) > 8 {
-		if z := deflate(plaintext); len(z) < len(plaintext) {
-			body, flags = z, flagZlib
-		}
-	}
 	var exp int64
 	if !expires.IsZero() {
 		exp = expires.Unix()
@@ -246,21 +235,6 @@ func (s *Sealer) Open(token string, now time.Time) (plaintext []byte, issuedAt t
 
 func isB64URL(c byte) bool {
 	return 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-' || c == '_'
-}
-
-// zlibWriters pools compressors: a new one allocates hundreds of KiB.
-var zlibWriters = sync.Pool{New: func() any { return zlib.NewWriter(nil) }}
-
-func deflate(p []byte) []byte {
-	var b bytes.Buffer
-	b.Grow(len(p) / 2)
-	w := zlibWriters.Get().(*zlib.Writer)
-	w.Reset(&b)
-	// Writes to a bytes.Buffer cannot fail.
-	w.Write(p)
-	w.Close()
-	zlibWriters.Put(w)
-	return b.Bytes()
 }
 
 // zlibReaders pools decompressors (about 40 KiB each); a reader whose

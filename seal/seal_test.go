@@ -2,10 +2,12 @@ package seal
 
 import (
 	"bytes"
+	"compress/zlib"
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"strings"
@@ -100,18 +102,18 @@ func TestTokenLayout(t *testing.T) {
 	}
 }
 
-func TestCompression(t *testing.T) {
+// Seal never compresses, however compressible the plaintext: the token's
+// length is the plaintext's plus a constant. Open still reads a token
+// sealed with the zlib flag by an earlier version.
+func TestNeverCompresses(t *testing.T) {
 	big := bytes.Repeat([]byte(`{"sku":"A-1","qty":1},`), 500)
 	s := mustNew(t, key(1))
-	small := s.Seal(big, t0, time.Time{})
-	plain := s.WithoutCompression().Seal(big, t0, time.Time{})
-	if len(small) >= len(big)/4 {
-		t.Errorf("compressed token is %d chars for %d bytes", len(small), len(big))
+	tok := s.Seal(big, t0, time.Time{})
+	if want := base64.RawURLEncoding.EncodedLen(17 + 17 + len(big) + 16); len(tok) != want {
+		t.Errorf("token is %d chars, want %d (uncompressed)", len(tok), want)
 	}
-	if want := base64.RawURLEncoding.EncodedLen(17 + 17 + len(big) + 16); len(plain) != want {
-		t.Errorf("uncompressed token is %d chars, want %d", len(plain), want)
-	}
-	for _, tok := range []string{small, plain} {
+	old := sealZlib(s, big)
+	for _, tok := range []string{tok, old} {
 		if got, _, _, err := s.Open(tok, t0); err != nil || !bytes.Equal(got, big) {
 			t.Fatalf("Open: %v", err)
 		}
@@ -285,7 +287,7 @@ func TestExpiry(t *testing.T) {
 func TestInflateLimit(t *testing.T) {
 	s := mustNew(t, key(1))
 	for _, n := range []int{MaxPlaintextLen, MaxPlaintextLen + 1} {
-		tok := s.Seal(make([]byte, n), t0, time.Time{})
+		tok := sealZlib(s, make([]byte, n))
 		p, _, _, err := s.Open(tok, t0)
 		if n <= MaxPlaintextLen && (err != nil || len(p) != n) {
 			t.Errorf("n=%d: len %d, err %v", n, len(p), err)
@@ -319,4 +321,17 @@ func TestConcurrentUse(t *testing.T) {
 	for err := range errs {
 		t.Error(err)
 	}
+}
+
+// sealZlib seals plaintext compressed, with the zlib flag, as versions
+// before Seal stopped compressing did.
+func sealZlib(s *Sealer, plaintext []byte) string {
+	var z bytes.Buffer
+	zw := zlib.NewWriter(&z)
+	zw.Write(plaintext)
+	zw.Close()
+	inner := make([]byte, innerLen, innerLen+z.Len())
+	inner[0] = flagZlib
+	binary.BigEndian.PutUint64(inner[1:], uint64(t0.Unix()))
+	return sealRaw(s, append(inner, z.Bytes()...))
 }

@@ -15,7 +15,7 @@
 // Signing keys are derived the way itsdangerous' "hmac" key derivation does:
 // DK = HMAC(key = secret, message = salt). The digest defaults to SHA-1 and
 // the salt to "cookie-session", which is what Flask uses. The wire format is
-// specified in the project's spec/flask-cookie-format.md.
+// specified in docs/spec/flask-cookie-format.md at the repository's root.
 //
 // A Signer is safe for concurrent use.
 package signer
@@ -347,9 +347,28 @@ func (s *Signer) Decode(token string, maxAge time.Duration, now time.Time) (payl
 	return payload, signedAt, keyIndex, nil
 }
 
+// MayContain reports whether the payload of the timed token could contain
+// text. It is false only when token is an uncompressed token whose payload
+// certainly lacks text. It reads the unverified payload with bounded work
+// and no allocation: a payload of more than 576 bytes, or a compressed one,
+// is not looked at (true).
+func MayContain(token, text string) bool {
+	if token == "" || token[0] == '.' {
+		return token != ""
+	}
+	payload, _, _ := strings.Cut(token, ".")
+	var buf [768]byte
+	if base64.RawURLEncoding.DecodedLen(len(payload)) > len(buf) {
+		return true
+	}
+	n, err := base64.RawURLEncoding.Decode(buf[:], []byte(payload))
+	return err != nil || bytes.Contains(buf[:n], []byte(text))
+}
+
 // DecodeUnverified returns the payload and signing time of a timed token
 // without checking its signature or age. It is for inspecting cookies
-// without the key; never trust what it returns.
+// without the key; never trust what it returns. It inflates up to
+// MaxPayloadLen: to show a cookie from an untrusted client, use Peek.
 func DecodeUnverified(token string) (payload []byte, signedAt time.Time, err error) {
 	p, err := split(token)
 	if err != nil {
@@ -364,6 +383,41 @@ func DecodeUnverified(token string) (payload []byte, signedAt time.Time, err err
 		return nil, signedAt, err
 	}
 	return payload, signedAt, nil
+}
+
+// Peek returns at most limit bytes of the payload of a timed token, and
+// its signing time, without checking the signature or age: for showing an
+// untrusted cookie. Unlike DecodeUnverified it never inflates more than
+// limit+1 bytes, so a small compressed token cannot make it do large work;
+// truncated reports that the payload is longer than limit.
+func Peek(token string, limit int) (payload []byte, truncated bool, signedAt time.Time, err error) {
+	p, err := split(token)
+	if err != nil {
+		return nil, false, time.Time{}, err
+	}
+	if signedAt, err = parseTimestamp(p.timestamp); err != nil {
+		return nil, false, time.Time{}, err
+	}
+	raw := make([]byte, decodedLen(len(p.payload)))
+	n, ok := decodeB64(raw, p.payload)
+	if !ok {
+		return nil, false, signedAt, fmt.Errorf("%w: payload is not valid base64url", ErrBadPayload)
+	}
+	raw = raw[:n]
+	if p.compress {
+		zr, err := zlib.NewReader(bytes.NewReader(raw))
+		if err != nil {
+			return nil, false, signedAt, fmt.Errorf("%w: %v", ErrBadPayload, err)
+		}
+		raw, err = io.ReadAll(io.LimitReader(zr, int64(limit)+1))
+		if err != nil && len(raw) <= limit {
+			return nil, false, signedAt, fmt.Errorf("%w: %v", ErrBadPayload, err)
+		}
+	}
+	if len(raw) > limit {
+		return raw[:limit], true, signedAt, nil
+	}
+	return raw, false, signedAt, nil
 }
 
 // Encode signs payload at time now and returns the token. The payload is

@@ -508,3 +508,59 @@ func TestAllocations(t *testing.T) {
 		}
 	}
 }
+
+func TestPeek(t *testing.T) {
+	s, err := New(Config{Keys: [][]byte{[]byte("k")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := time.Unix(1700000000, 0).UTC()
+	small := s.Encode([]byte(`{"a":1}`), at)
+	// A zlib bomb: a few hundred bytes of token, 1 MB of payload.
+	bomb := s.Encode(bytes.Repeat([]byte("["), 1<<20), at)
+	if bomb[0] != '.' || len(bomb) > 4096 {
+		t.Fatalf("bomb token: compressed %v, %d bytes", bomb[0] == '.', len(bomb))
+	}
+	cases := []struct {
+		name      string
+		token     string
+		want      string
+		truncated bool
+	}{
+		{"small", small, `{"a":1}`, false},
+		{"limit cuts", small, `{"a"`, true},
+		{"bomb", bomb, strings.Repeat("[", 100), true},
+	}
+	for _, tc := range cases {
+		limit := 100
+		if tc.name == "limit cuts" {
+			limit = 4
+		}
+		got, truncated, signedAt, err := Peek(tc.token, limit)
+		if err != nil || string(got) != tc.want || truncated != tc.truncated || !signedAt.Equal(at) {
+			t.Errorf("%s: Peek = %q, %v, %v, %v", tc.name, got, truncated, signedAt, err)
+		}
+	}
+	if _, _, _, err := Peek("no-dots", 10); !errors.Is(err, ErrMalformed) {
+		t.Errorf("malformed: %v", err)
+	}
+}
+
+func TestMayContain(t *testing.T) {
+	s, _ := New(Config{Keys: [][]byte{[]byte("k")}})
+	at := time.Unix(1700000000, 0)
+	for _, tc := range []struct {
+		token string
+		want  bool
+	}{
+		{"", false},
+		{s.Encode([]byte(`{"_permanent":true}`), at), true},
+		{s.Encode([]byte(`{"a":1}`), at), false},
+		{".compressed.x.y", true},                             // only a full decode can tell
+		{s.Encode(bytes.Repeat([]byte("a"), 2000), at), true}, // too long to look at
+	} {
+		if got := MayContain(tc.token, "_permanent"); got != tc.want {
+			t.Errorf("MayContain(%.30q) = %v, want %v", tc.token, got, tc.want)
+		}
+	}
+}

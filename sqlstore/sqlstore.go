@@ -409,7 +409,7 @@ func (s *Store) DeleteExpired(ctx context.Context) (int, error) {
 
 // UserSessions lists the live sessions of userID, ordered by key. The empty
 // user id means "anonymous" and has no sessions.
-func (s *Store) UserSessions(ctx context.Context, userID string) ([]session.SessionInfo, error) {
+func (s *Store) UserSessions(ctx context.Context, userID string) ([]session.RecordInfo, error) {
 	if userID == "" || checkUserID(userID) != nil {
 		return nil, nil
 	}
@@ -418,7 +418,7 @@ func (s *Store) UserSessions(ctx context.Context, userID string) ([]session.Sess
 		return nil, fmt.Errorf("sqlstore: list user sessions in %s: %w", s.table, err)
 	}
 	defer rows.Close()
-	var out []session.SessionInfo
+	var out []session.RecordInfo
 	for rows.Next() {
 		var (
 			key string
@@ -427,7 +427,7 @@ func (s *Store) UserSessions(ctx context.Context, userID string) ([]session.Sess
 		if err := rows.Scan(&key, &exp); err != nil {
 			return nil, fmt.Errorf("sqlstore: list user sessions in %s: %w", s.table, err)
 		}
-		out = append(out, session.SessionInfo{Key: key, UserID: userID, Expires: time.Unix(0, exp)})
+		out = append(out, session.RecordInfo{Key: key, UserID: userID, Expires: time.Unix(0, exp)})
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("sqlstore: list user sessions in %s: %w", s.table, err)
@@ -469,7 +469,7 @@ func (s *Store) DeleteUserSessions(ctx context.Context, userID string, except ..
 // ordered by key, at most limit of them (limit <= 0: all). The prefix is
 // matched with LIKE (GLOB in SQLite), its wildcards escaped, so the
 // primary key index narrows the scan.
-func (s *Store) ListSessions(ctx context.Context, prefix string, limit int) ([]session.SessionInfo, error) {
+func (s *Store) ListSessions(ctx context.Context, prefix string, limit int) ([]session.RecordInfo, error) {
 	if !utf8.ValidString(prefix) || strings.IndexByte(prefix, 0) >= 0 {
 		return nil, nil // no stored key can start with it
 	}
@@ -482,10 +482,10 @@ func (s *Store) ListSessions(ctx context.Context, prefix string, limit int) ([]s
 		return nil, fmt.Errorf("sqlstore: list sessions in %s: %w", s.table, err)
 	}
 	defer rows.Close()
-	var out []session.SessionInfo
+	var out []session.RecordInfo
 	for rows.Next() {
 		var (
-			info session.SessionInfo
+			info session.RecordInfo
 			exp  int64
 			user sql.NullString
 		)

@@ -202,7 +202,7 @@ func overlap(t *testing.T, m *session.Manager, cookie string, slow, fast func(*s
 func request(m *session.Manager, cookie string, f func(*session.Session)) *httptest.ResponseRecorder {
 	req := httptest.NewRequest("GET", "/", nil)
 	if cookie != "" {
-		req.Header.Set("Cookie", m.Config().CookieName+"="+cookie)
+		req.Header.Set("Cookie", m.CookieName()+"="+cookie)
 	}
 	rec := httptest.NewRecorder()
 	m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

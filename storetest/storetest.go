@@ -1002,7 +1002,7 @@ func (s *suite) wantSessions(t *testing.T, ui session.UserIndex, user string, wa
 			t.Errorf("UserSessions(%q) lists %q with UserID %q", user, info.Key, info.UserID)
 		}
 		if exp, ok := want[info.Key]; ok {
-			s.checkExpires(t, "SessionInfo.Expires of "+info.Key, info.Expires, exp)
+			s.checkExpires(t, "RecordInfo.Expires of "+info.Key, info.Expires, exp)
 		}
 	}
 	for k := range want {
@@ -1139,12 +1139,12 @@ func (s *suite) testLister(t *testing.T) {
 	base := keyPrefix + randString(t, 10)
 	prefix := base + "_:"
 	decoyPrefix := base + "A:"
-	want := map[string]session.SessionInfo{}
+	want := map[string]session.RecordInfo{}
 	user := "storetest-lister-" + randString(t, 12)
 	for i := 0; i < 3; i++ {
 		k := prefix + randString(t, 12)
 		s.cleanup(t, st, k)
-		info := session.SessionInfo{Key: k, Expires: s.now().Add(longTTL - time.Duration(i)*time.Hour)}
+		info := session.RecordInfo{Key: k, Expires: s.now().Add(longTTL - time.Duration(i)*time.Hour)}
 		if i != 1 { // one anonymous record
 			info.UserID = user
 		}
@@ -1162,7 +1162,7 @@ func (s *suite) testLister(t *testing.T) {
 	})
 	s.expire(t, exp)
 
-	check := func(t *testing.T, what string, got []session.SessionInfo, wantN int) {
+	check := func(t *testing.T, what string, got []session.RecordInfo, wantN int) {
 		t.Helper()
 		if len(got) != wantN {
 			t.Errorf("%s returned %d records; want %d: %+v", what, len(got), wantN, got)

@@ -161,16 +161,16 @@ func (s *refStore) DeleteExpired(ctx context.Context) (int, error) {
 	return n, nil
 }
 
-func (s *refStore) UserSessions(ctx context.Context, user string) ([]session.SessionInfo, error) {
+func (s *refStore) UserSessions(ctx context.Context, user string) ([]session.RecordInfo, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if err := s.enter(ctx); err != nil {
 		return nil, err
 	}
-	var out []session.SessionInfo
+	var out []session.RecordInfo
 	for k, r := range s.m {
 		if r.UserID == user && (s.live(r) || s.bug == "listsExpired") {
-			out = append(out, session.SessionInfo{Key: k, UserID: user, Expires: r.Expires})
+			out = append(out, session.RecordInfo{Key: k, UserID: user, Expires: r.Expires})
 		}
 	}
 	return out, nil

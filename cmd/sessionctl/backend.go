@@ -120,7 +120,7 @@ func listRecords(ctx context.Context, b backend, o listOpts) ([]entry, error) {
 		// Nothing expired is kept: the live records are all there is.
 	}
 	var (
-		infos []session.SessionInfo
+		infos []session.RecordInfo
 		err   error
 	)
 	st := b.store()
@@ -280,7 +280,7 @@ func (b *memBackend) describe() string     { return "memory (an empty store insi
 func (b *memBackend) nativeTTL() bool      { return false }
 func (b *memBackend) close() error         { return b.st.Close() }
 
-func fromInfos(infos []session.SessionInfo, o listOpts) []entry {
+func fromInfos(infos []session.RecordInfo, o listOpts) []entry {
 	out := make([]entry, 0, len(infos))
 	for _, in := range infos {
 		e := entry{Key: in.Key, Expires: in.Expires, UserID: in.UserID}

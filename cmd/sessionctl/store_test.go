@@ -237,7 +237,7 @@ func TestStoreCommands(t *testing.T) {
 			a2 := login(t, m, map[string]any{"_user_id": alice, "device": "phone"})
 			b1 := login(t, m, map[string]any{"_user_id": bob})
 			anon := login(t, m, map[string]any{"theme": "dark"})
-			k := func(id string) string { return m.StoreKey(id) }
+			k := func(id string) string { return session.StoreKey(prefix, id, false) }
 			live := sorted(k(a1), k(a2), k(b1), k(anon))
 			t.Cleanup(func() {
 				// Shared servers (Redis) keep what a test leaves behind.

@@ -390,31 +390,13 @@ func runLs(ctx context.Context, s stdio, c *storeFlags, b backend, _ []string) e
 }
 
 // keyOf turns an argument into a store key: as is, or with --id the key
-// session.Manager derives from a session id.
+// a Manager derives from a session id (session.StoreKey).
 func (c *storeFlags) keyOf(arg string) (string, error) {
 	if !c.ids {
 		return arg, nil
 	}
-	m, err := session.New(session.Config{
-		SecretKey:      "sessionctl: only StoreKey is used", // required by New, never used here
-		Store:          noStore{},
-		KeyPrefix:      c.keyPrefix,
-		PlainStoreKeys: c.plainKeys,
-	})
-	if err != nil {
-		return "", usageErr("%v", err)
-	}
-	return m.StoreKey(arg), nil
+	return session.StoreKey(c.keyPrefix, arg, c.plainKeys), nil
 }
-
-// noStore satisfies session.Config.Store for key derivation only.
-type noStore struct{}
-
-func (noStore) Load(context.Context, string) (session.Record, error) {
-	return session.Record{}, session.ErrNotFound
-}
-func (noStore) Save(context.Context, string, session.Record) error { return session.ErrNotSupported }
-func (noStore) Delete(context.Context, string) error               { return session.ErrNotSupported }
 
 func runShow(ctx context.Context, s stdio, c *storeFlags, b backend, args []string) error {
 	key, err := c.keyOf(args[0])

@@ -19,7 +19,6 @@ import (
 	"time"
 
 	"github.com/flaskgo/session"
-	"github.com/flaskgo/session/signer"
 )
 
 //go:embed templates/*.html
@@ -73,7 +72,6 @@ type app struct {
 	spec    storeSpec
 	mgr     *session.Manager
 	store   openedStore
-	signer  *signer.Signer // cookie mode: re-verifies cookies for the inspector
 	pages   map[string]*template.Template
 	log     *slog.Logger
 	handler http.Handler
@@ -116,14 +114,6 @@ func newApp(ctx context.Context, cfg Config) (*app, error) {
 	if err != nil {
 		_ = a.store.close()
 		return nil, err
-	}
-	if spec.kind == kindCookie {
-		mc := a.mgr.Config()
-		a.signer, err = signer.New(signer.Config{Keys: [][]byte{[]byte(mc.SecretKey)}, Salt: mc.Salt, Digest: mc.Digest})
-		if err != nil {
-			_ = a.store.close()
-			return nil, err
-		}
 	}
 	a.handler = a.routes()
 	return a, nil

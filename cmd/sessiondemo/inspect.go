@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -44,15 +45,19 @@ type inspectData struct {
 	Secret string // a hint about the key, never the key
 }
 
+// maxUnverifiedShown bounds what the inspector shows of a cookie it did not
+// verify: never more is inflated, and it is not pretty-printed.
+const maxUnverifiedShown = 4 << 10
+
 func (a *app) inspect(w http.ResponseWriter, r *http.Request) {
 	s := session.From(r)
-	mc := a.mgr.Config()
 	now := a.cfg.Now()
-	d := inspectData{CookieName: mc.CookieName, Limit: mc.MaxCookieSize}
-	if c, err := r.Cookie(mc.CookieName); err == nil && c.Value != "" {
+	name := a.mgr.CookieName()
+	d := inspectData{CookieName: name, Limit: session.DefaultMaxCookieSize}
+	if c, err := r.Cookie(name); err == nil && c.Value != "" {
 		d.HasCookie, d.Raw = true, c.Value
 	}
-	d.Size = len(mc.CookieName) + len(d.Raw) // what Chromium and MaxCookieSize count
+	d.Size = len(name) + len(d.Raw) // what Chromium and MaxCookieSize count
 	d.Percent = min(100, d.Size*100/max(d.Limit, 1))
 	switch {
 	case d.Percent >= 80:
@@ -62,120 +67,134 @@ func (a *app) inspect(w http.ResponseWriter, r *http.Request) {
 	default:
 		d.BarLevel = "ok"
 	}
-	info := s.Info()
 	d.Permanent = s.Permanent()
 	if d.Permanent {
-		d.BrowserKeeps = fmt.Sprintf("a persistent cookie: the browser keeps it until %s (moved forward on every request)", fmtTime(now.Add(mc.Lifetime)))
+		d.BrowserKeeps = "a persistent cookie: the browser keeps it until its Expires date, moved forward on every request"
 	} else {
 		d.BrowserKeeps = "a browser-session cookie: it has no Expires attribute, so the browser drops it when it closes"
 	}
-
-	switch {
-	case a.spec.serverSide():
+	d.Verdict = "no cookie yet"
+	var in session.Inspection
+	var err error
+	if d.HasCookie {
+		// Verify first: only a verified cookie is decoded in full.
+		in, err = a.mgr.Inspect(r.Context(), d.Raw)
+	}
+	switch a.mgr.Mode() {
+	case session.ServerSide:
 		d.Kind = "server"
-		a.inspectServer(r, s, info, now, &d)
-	case a.spec.kind == kindEncrypted:
+		a.inspectServer(in, err, now, &d)
+	case session.SealedCookie:
 		d.Kind = "encrypted"
-		d.Verdict, d.VerdictOK = "no cookie yet", false
-		if d.HasCookie {
-			if info.New {
-				d.Verdict = "REJECTED: it does not open with our keys (tampered, expired or from another secret)"
-			} else {
-				d.Verdict, d.VerdictOK = "authentic: the AES-256-GCM tag verified", true
-			}
-		}
-		d.PayloadNote = "The cookie is sealed: without the key it is random bytes. This is what the server decrypted:"
-		d.Payload = prettySession(s)
-		a.inspectTimes(info, now, &d)
+		a.inspectSealed(in, err, now, &d)
 	default:
 		d.Kind = "cookie"
-		a.inspectCookie(info, now, &d)
+		a.inspectCookie(in, err, now, &d)
 	}
 	p := a.base(r, "inspect", "Inspector")
 	p.Data = d
 	a.render(w, r, http.StatusOK, "inspect", p)
 }
 
-// inspectCookie decodes a Flask signed cookie: anyone can read its payload;
-// only the signature needs the key.
-func (a *app) inspectCookie(info session.Info, now time.Time, d *inspectData) {
-	d.Verdict = "no cookie yet"
+// inspectCookie explains a Flask signed cookie: anyone can read its
+// payload; only the signature needs the key.
+func (a *app) inspectCookie(in session.Inspection, err error, now time.Time, d *inspectData) {
 	if !d.HasCookie {
 		d.PayloadNote = "Your browser sent no session cookie with this request."
 		return
 	}
 	d.Compressed = strings.HasPrefix(d.Raw, ".")
 	d.PayloadNote = "The payload is only base64: anyone holding the cookie can read it. The signature stops them changing it."
-	payload, signedAt, err := signer.DecodeUnverified(d.Raw)
-	if err != nil {
-		d.Verdict = "MALFORMED: " + err.Error()
-		return
-	}
-	d.Payload = prettyJSON(payload)
-	_, _, keyIndex, err := a.signer.Decode(d.Raw, a.mgr.Config().Lifetime, now)
 	switch {
-	case err == nil && keyIndex == 0:
+	case err == nil && in.KeyIndex == 0:
 		d.Verdict, d.VerdictOK = "valid: HMAC-SHA1 signature matches the current secret key", true
 	case err == nil:
-		d.Verdict, d.VerdictOK = fmt.Sprintf("valid under fallback key %d (re-signed with the current key on the next write)", keyIndex), true
+		d.Verdict, d.VerdictOK = fmt.Sprintf("valid under fallback key %d (re-signed with the current key on the next write)", in.KeyIndex), true
 	case errors.Is(err, signer.ErrBadSignature):
 		d.Verdict = "BAD SIGNATURE: the server ignores this cookie and starts a fresh session"
 	case errors.Is(err, signer.ErrExpired):
 		d.Verdict = "EXPIRED: signed longer ago than the session lifetime"
+	case errors.Is(err, session.ErrIdleTimeout), errors.Is(err, session.ErrAbsoluteTimeout):
+		d.Verdict = "signature valid, but the session was rejected (idle or absolute timeout)"
 	default:
 		d.Verdict = "REJECTED: " + err.Error()
 	}
+	if err == nil {
+		d.Payload = prettyValues(in.Values)
+		a.inspectTimes(in, now, d)
+		return
+	}
+	// Rejected: show what it claims, bounded and unverified.
+	payload, truncated, signedAt, perr := signer.Peek(d.Raw, maxUnverifiedShown)
+	if perr != nil {
+		d.Verdict = "MALFORMED: " + perr.Error()
+		return
+	}
+	d.Payload = "(unverified, not trusted) " + string(payload)
+	if truncated {
+		d.Payload += fmt.Sprintf(" … (cut at %d bytes)", maxUnverifiedShown)
+	}
 	d.SignedAt = fmtTime(signedAt)
 	d.Age = ago(now.Sub(signedAt))
-	d.ServerExpiry = fmtTime(signedAt.Add(a.mgr.Config().Lifetime))
-	if info.New && d.VerdictOK {
-		// Signature fine, yet the Manager rejected it (timeout rules).
-		d.Verdict, d.VerdictOK = "signature valid, but the session was rejected (idle or absolute timeout)", false
-	}
 }
 
-func (a *app) inspectTimes(info session.Info, now time.Time, d *inspectData) {
-	if info.SignedAt.IsZero() {
+// inspectSealed explains an AES-256-GCM sealed cookie.
+func (a *app) inspectSealed(in session.Inspection, err error, now time.Time, d *inspectData) {
+	d.PayloadNote = "The cookie is sealed: without the key it is random bytes. This is what the server decrypted:"
+	if !d.HasCookie {
 		return
 	}
-	d.SignedAt = fmtTime(info.SignedAt)
-	d.Age = ago(now.Sub(info.SignedAt))
-	d.ServerExpiry = fmtTime(info.SignedAt.Add(a.mgr.Config().Lifetime))
+	if err != nil {
+		d.Verdict = "REJECTED: it does not open with our keys (tampered, expired or from another secret)"
+		return
+	}
+	d.Verdict, d.VerdictOK = "authentic: the AES-256-GCM tag verified", true
+	d.Payload = prettyValues(in.Values)
+	a.inspectTimes(in, now, d)
 }
 
-// inspectServer shows the id cookie and the record it points to.
-func (a *app) inspectServer(r *http.Request, s *session.Session, info session.Info, now time.Time, d *inspectData) {
+// inspectTimes shows when a verified cookie was made and when the server
+// stops accepting it.
+func (a *app) inspectTimes(in session.Inspection, now time.Time, d *inspectData) {
+	if in.SignedAt.IsZero() {
+		return
+	}
+	d.SignedAt = fmtTime(in.SignedAt)
+	d.Age = ago(now.Sub(in.SignedAt))
+	d.ServerExpiry = fmtTime(in.Expires)
+}
+
+// inspectServer shows the id cookie and the record it points to. The raw
+// cookie is a bearer secret: the page shows only its fingerprint.
+func (a *app) inspectServer(in session.Inspection, err error, now time.Time, d *inspectData) {
 	d.PayloadNote = "The cookie holds only a random session id; the data lives in the store under the key below."
-	switch {
-	case !d.HasCookie:
-		d.Verdict = "no cookie yet"
+	if !d.HasCookie {
 		return
-	case info.New:
+	}
+	d.Raw = fingerprint(d.Raw)
+	if err != nil {
 		d.Verdict = "UNKNOWN ID: not in the store (expired, logged out or forged); the server started a fresh session"
+		if errors.Is(err, session.ErrStore) {
+			d.Verdict = "STORE UNAVAILABLE: the record could not be read"
+		}
 		return
 	}
 	d.Verdict, d.VerdictOK = "known id: 256 random bits, found in the store", true
-	if a.mgr.Config().SignIDs {
-		d.Verdict = "known id, signed Flask-Session style"
-	}
-	d.StoreKey = info.StoreKey
-	_, rec, err := a.mgr.LoadStored(r.Context(), info.StoreKey)
-	if err != nil {
-		d.Payload = "(could not read the record: " + err.Error() + ")"
-		return
-	}
-	d.Payload = prettyJSON(rec.Data)
-	d.StoreExpires = fmtTime(rec.Expires)
-	d.TTL = rec.Expires.Sub(now).Round(time.Second).String()
+	d.StoreKey = in.StoreKey
+	d.Payload = prettyValues(in.Values)
+	d.StoreExpires = fmtTime(in.Expires)
+	d.TTL = in.Expires.Sub(now).Round(time.Second).String()
 	d.ServerExpiry = d.StoreExpires
 }
 
-// prettySession renders what the server decoded, for the sealed cookie.
-func prettySession(s *session.Session) string {
-	values := make(map[string]any)
-	for _, k := range s.Keys() {
-		values[k], _ = s.Get(k)
-	}
+// fingerprint names a bearer token without revealing it.
+func fingerprint(token string) string {
+	sum := sha256.Sum256([]byte(token))
+	return fmt.Sprintf("(the session id, a bearer secret, is not shown; its SHA-256 fingerprint: %x…)", sum[:8])
+}
+
+// prettyValues renders a verified session as indented tagged JSON.
+func prettyValues(values map[string]any) string {
 	if len(values) == 0 {
 		return "{}"
 	}
@@ -273,7 +292,7 @@ func (a *app) devices(w http.ResponseWriter, r *http.Request) {
 	a.render(w, r, http.StatusOK, "devices", p)
 }
 
-func (a *app) describeDevices(r *http.Request, s *session.Session, infos []session.SessionInfo) []device {
+func (a *app) describeDevices(r *http.Request, s *session.Session, infos []session.RecordInfo) []device {
 	current := s.Info().StoreKey
 	now := a.cfg.Now()
 	out := make([]device, 0, len(infos))

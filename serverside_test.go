@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -186,8 +187,19 @@ func TestNoKeyPrefix(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := m.StoreKey("abcdefghijklmnopqrstuvwxyz"); got != "abcdefghijklmnopqrstuvwxyz" {
-		t.Fatalf("StoreKey = %q, want the bare id", got)
+	var id, key string
+	h := m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s := session.From(r)
+		s.Set("a", 1)
+		w.WriteHeader(http.StatusNoContent) // commits: the id exists now
+		id, key = s.ID(), s.Info().StoreKey
+	}))
+	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/", nil))
+	if id == "" || key != id {
+		t.Fatalf("store key = %q for id %q, want the bare id", key, id)
+	}
+	if _, err := st.Load(context.Background(), id); err != nil {
+		t.Fatalf("no record under the bare id: %v", err)
 	}
 	if _, err := session.New(session.Config{SecretKey: "k", Store: st, NoKeyPrefix: true, KeyPrefix: "x:"}); !errors.Is(err, session.ErrConfig) {
 		t.Fatalf("NoKeyPrefix with KeyPrefix: err = %v, want session.ErrConfig", err)

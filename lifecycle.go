@@ -1,0 +1,87 @@
+package session
+
+import (
+	"fmt"
+	"net/http"
+	"time"
+)
+
+// What every request goes through, whatever the mode: open on first use,
+// commit once.
+
+// open decodes the incoming token into s. Every failure leaves s a fresh,
+// empty session; only a store failure is remembered (s.loadErr).
+func (m *Manager) open(s *Session) {
+	token := s.incoming()
+	if token == "" {
+		return
+	}
+	if err := m.backend.open(s.ctx, s, token, m.cfg.Now()); err != nil {
+		m.rejected(s.req, err)
+	}
+}
+
+// commit applies the save rules and writes the outcome into h. It runs once
+// per request.
+func (m *Manager) commit(h http.Header, s *Session) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.committed = true
+	if !s.loaded {
+		// Untouched. Flask still re-issues a permanent session on every
+		// request; decode only when the token may hold "_permanent".
+		if !m.backend.untouchedMayRefresh(s.incoming()) {
+			return nil
+		}
+		s.load()
+		if !s.permanent() {
+			return nil
+		}
+	}
+	addVary(h)
+	out, err := m.backend.commit(s.ctx, s, m.cfg.Now())
+	if err != nil {
+		return err
+	}
+	switch out.action {
+	case set:
+		h.Add("Set-Cookie", m.cookieHeader(out.value, out.expires, false))
+	case remove:
+		// Flask's deletion cookie.
+		h.Add("Set-Cookie", m.cookieHeader("", time.Unix(0, 0), true))
+	}
+	return nil
+}
+
+// lateChange reports a change made after the commit.
+func (m *Manager) lateChange(r *http.Request, key string) {
+	err := fmt.Errorf("%w: key %q (the response had already started; the change is lost)", ErrChangedAfterCommit, key)
+	m.cfg.Logger.Error("session change lost", "err", err, "path", pathOf(r))
+	if m.cfg.OnChangeAfterCommit != nil {
+		m.cfg.OnChangeAfterCommit(r, err)
+	}
+}
+
+// rejected reports an incoming token that was not accepted.
+func (m *Manager) rejected(r *http.Request, err error) {
+	if m.cfg.OnInvalidCookie != nil {
+		m.cfg.OnInvalidCookie(r, fmt.Errorf("%w: %w", ErrInvalidCookie, err))
+	}
+}
+
+// fail answers a request whose session could not be committed.
+func (m *Manager) fail(w http.ResponseWriter, r *http.Request, err error) {
+	if m.cfg.ErrorHandler != nil {
+		m.cfg.ErrorHandler(w, r, err)
+		return
+	}
+	m.cfg.Logger.Error("session commit failed", "err", err, "path", pathOf(r))
+	http.Error(w, http.StatusText(http.StatusInternalServerError), http.StatusInternalServerError)
+}
+
+func pathOf(r *http.Request) string {
+	if r == nil || r.URL == nil {
+		return ""
+	}
+	return r.URL.Path
+}

@@ -1,0 +1,355 @@
+package session
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	mathrand "math/rand"
+	"sync"
+	"time"
+
+	"github.com/flaskgo/session/signer"
+)
+
+// maxConflictRetries bounds the optimistic retry loop of one commit. Each
+// retry means another request of the same visitor committed in between, so
+// reaching it takes hundreds of truly simultaneous requests.
+const maxConflictRetries = 64
+
+// serverBackend keeps sessions in a Store under random ids, as
+// Flask-Session does; the cookie carries only the id (signed when
+// Config.SignIDs). The store's optional capabilities are resolved once, here.
+type serverBackend struct {
+	*rules
+	store    Store
+	updater  Updater   // nil: the store cannot write conditionally
+	toucher  Toucher   // nil: touching rewrites the record
+	users    UserIndex // nil: the store cannot list a user's sessions
+	idSigner *signer.Signer
+
+	commitLocks [64]sync.Mutex // see update
+}
+
+func newServerBackend(r *rules, keys [][]byte) (*serverBackend, error) {
+	b := &serverBackend{rules: r, store: r.cfg.Store}
+	b.updater, _ = b.store.(Updater)
+	b.toucher, _ = b.store.(Toucher)
+	b.users, _ = b.store.(UserIndex)
+	if r.cfg.SignIDs {
+		var err error
+		if b.idSigner, err = signer.New(signer.Config{Keys: keys, Salt: "flask-session"}); err != nil {
+			return nil, err
+		}
+	}
+	return b, nil
+}
+
+func (b *serverBackend) mode() Mode { return ServerSide }
+
+// untouchedMayRefresh is false: a request that does not use its session
+// costs no store call (unlike Flask-Session, which refreshes every request).
+func (b *serverBackend) untouchedMayRefresh(string) bool { return false }
+
+// newID returns a fresh session id: 256 bits from crypto/rand, base64url.
+func newID() string {
+	var b [32]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		// crypto/rand does not fail on supported platforms; a predictable id
+		// would be worse than a crash.
+		panic("session: crypto/rand failed: " + err.Error())
+	}
+	return base64.RawURLEncoding.EncodeToString(b[:])
+}
+
+// validID accepts what Flask-Session issues: URL-safe base64 tokens and
+// UUIDs, of sane length.
+func validID(id string) bool {
+	if len(id) < 16 || len(id) > 200 {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+// StoreKey returns the store key of session id id: prefix followed by the
+// hex SHA-256 of id, or, when plain (Config.PlainStoreKeys, Flask-Session's
+// layout), by id itself.
+func StoreKey(prefix, id string, plain bool) string {
+	if plain {
+		return prefix + id
+	}
+	sum := sha256.Sum256([]byte(id))
+	return prefix + hex.EncodeToString(sum[:])
+}
+
+func (b *serverBackend) storeKey(id string) string {
+	return StoreKey(b.cfg.KeyPrefix, id, b.cfg.PlainStoreKeys)
+}
+
+func storeErr(op string, err error) error {
+	return fmt.Errorf("%w: %s: %w", ErrStore, op, err)
+}
+
+// open resolves a session id through the store.
+func (b *serverBackend) open(ctx context.Context, s *Session, token string, now time.Time) error {
+	id := token
+	if b.idSigner != nil {
+		var err error
+		if id, _, err = b.idSigner.VerifyValue(token); err != nil {
+			return err
+		}
+	}
+	if !validID(id) {
+		return fmt.Errorf("%w: malformed session id", ErrUnknownID)
+	}
+	key := b.storeKey(id)
+	rec, err := b.store.Load(ctx, key)
+	if errors.Is(err, ErrNotFound) {
+		return ErrUnknownID
+	}
+	if err != nil {
+		s.loadErr = storeErr("load", err)
+		return nil
+	}
+	values, err := b.cfg.Serializer.Unmarshal(rec.Data)
+	if err != nil {
+		return fmt.Errorf("stored record: %w", err)
+	}
+	if err := b.checkCreated(values, now); err != nil {
+		return err
+	}
+	s.values = values
+	s.hadCookie = true
+	s.id, s.storeKey = id, key
+	s.version, s.expires = rec.Version, rec.Expires
+	return nil
+}
+
+// cookieValue is what the cookie carries for id.
+func (b *serverBackend) cookieValue(id string) string {
+	if b.idSigner != nil {
+		return b.idSigner.SignValue(id)
+	}
+	return id
+}
+
+func (b *serverBackend) commit(ctx context.Context, s *Session, now time.Time) (outcome, error) {
+	if s.loadErr != nil {
+		return outcome{}, s.loadErr
+	}
+	if b.empty(s.values, true) {
+		if !s.modified() {
+			return outcome{}, nil
+		}
+		if s.storeKey != "" {
+			if err := b.store.Delete(ctx, s.storeKey); err != nil {
+				return outcome{}, storeErr("delete", err)
+			}
+		}
+		return outcome{action: remove}, nil
+	}
+	if s.renew || s.storeKey == "" {
+		return b.create(ctx, s, now)
+	}
+	var (
+		gone bool
+		err  error
+	)
+	if _, extend := b.refresh(s.permanent(), true); s.modified() {
+		gone, err = b.update(ctx, s, now)
+	} else if extend {
+		gone, err = b.touch(ctx, s, now)
+	}
+	if err != nil || gone {
+		return outcome{}, err
+	}
+	// After the update: a concurrent request may have changed "_permanent".
+	if resend, _ := b.refresh(s.permanent(), true); !resend {
+		return outcome{}, nil
+	}
+	return outcome{action: set, value: b.cookieValue(s.id), expires: b.cookieExpiry(s.values, now)}, nil
+}
+
+func (b *serverBackend) record(s *Session, now time.Time) (Record, error) {
+	data, err := b.cfg.Serializer.Marshal(s.values)
+	if err != nil {
+		return Record{}, fmt.Errorf("session: cannot encode the session: %w", err)
+	}
+	return Record{Data: data, Expires: b.expiry(s.values, now), UserID: b.userIDOf(s.values)}, nil
+}
+
+// create writes the session under a new id (new session, Renew or a
+// Destroy followed by new values) and retires the old id.
+func (b *serverBackend) create(ctx context.Context, s *Session, now time.Time) (outcome, error) {
+	b.stampCreated(s.values, now)
+	rec, err := b.record(s, now)
+	if err != nil {
+		return outcome{}, err
+	}
+	id := newID()
+	key := b.storeKey(id)
+	if b.updater != nil {
+		// Version 0 insists the key is new: a 256-bit collision is not
+		// expected, but it must never merge two visitors.
+		rec.Version, err = b.updater.SaveIfVersion(ctx, key, rec)
+	} else {
+		err = b.store.Save(ctx, key, rec)
+	}
+	if err != nil {
+		return outcome{}, storeErr("save", err)
+	}
+	if s.storeKey != "" {
+		if err := b.store.Delete(ctx, s.storeKey); err != nil {
+			return outcome{}, storeErr("delete old id", err)
+		}
+	}
+	s.id, s.storeKey, s.version, s.expires = id, key, rec.Version, rec.Expires
+	return outcome{action: set, value: b.cookieValue(id), expires: b.cookieExpiry(s.values, now)}, nil
+}
+
+// update writes a modified session. With an Updater it replays this
+// request's changes on top of whatever overlapping requests committed, so
+// changes to different keys all survive. gone reports that the session was
+// destroyed or renewed by another request meanwhile: it is not resurrected.
+func (b *serverBackend) update(ctx context.Context, s *Session, now time.Time) (gone bool, err error) {
+	if b.updater == nil {
+		rec, err := b.record(s, now)
+		if err != nil {
+			return false, err
+		}
+		if err := b.store.Save(ctx, s.storeKey, rec); err != nil {
+			return false, storeErr("save", err)
+		}
+		return false, nil
+	}
+	// Serialize this process's commits to the session: overlapping requests
+	// then conflict at most once each instead of racing each other through
+	// the retry loop. Other processes are still handled by the loop.
+	lock := b.commitLock(s.storeKey)
+	lock.Lock()
+	defer lock.Unlock()
+	local := s.values
+	for attempt := 0; ; attempt++ {
+		rec, err := b.record(s, now)
+		if err != nil {
+			return false, err
+		}
+		rec.Version = s.version
+		v, err := b.updater.SaveIfVersion(ctx, s.storeKey, rec)
+		if err == nil {
+			s.version, s.expires = v, rec.Expires
+			return false, nil
+		}
+		if !errors.Is(err, ErrConflict) {
+			return false, storeErr("save", err)
+		}
+		if attempt == maxConflictRetries {
+			return false, storeErr("save", fmt.Errorf("gave up after %d conflicting concurrent writes: %w", attempt, err))
+		}
+		// The first conflict is usually an earlier request of this process
+		// (the lock serialized them): reload at once. Later ones come from
+		// other processes racing us: back off.
+		if attempt > 0 {
+			if err := backoff(ctx, attempt); err != nil {
+				return false, storeErr("save", err)
+			}
+		}
+		cur, err := b.store.Load(ctx, s.storeKey)
+		if errors.Is(err, ErrNotFound) {
+			b.cfg.Logger.Info("session ended by a concurrent request; this request's changes are dropped", "path", pathOf(s.req))
+			return true, nil
+		}
+		if err != nil {
+			return false, storeErr("reload after conflict", err)
+		}
+		curValues, err := b.cfg.Serializer.Unmarshal(cur.Data)
+		if err != nil {
+			curValues = map[string]any{} // unreadable: this request's view wins
+		}
+		s.values = merge(curValues, local, s)
+		s.version = cur.Version
+	}
+}
+
+// commitLock returns the stripe of commitLocks guarding key.
+func (b *serverBackend) commitLock(key string) *sync.Mutex {
+	h := fnv.New32a()
+	h.Write([]byte(key))
+	return &b.commitLocks[h.Sum32()%uint32(len(b.commitLocks))]
+}
+
+// merge replays the changes recorded in s (whose values are local) on top of
+// the current stored values.
+func merge(current, local map[string]any, s *Session) map[string]any {
+	out := current
+	if s.cleared {
+		out = make(map[string]any, len(local))
+		if c, ok := current[KeyCreated]; ok {
+			out[KeyCreated] = c
+		}
+	}
+	if s.allChanged {
+		for k, v := range local {
+			out[k] = v
+		}
+	}
+	for k := range s.changed {
+		if v, ok := local[k]; ok {
+			out[k] = v
+		} else {
+			delete(out, k)
+		}
+	}
+	return out
+}
+
+// backoff sleeps a little, more with each attempt, with jitter so that
+// competing requests spread out.
+func backoff(ctx context.Context, attempt int) error {
+	shift := min(attempt, 8)
+	d := time.Duration(mathrand.Int63n(int64(50*time.Microsecond) << shift))
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// touch moves the expiry of an unchanged session. It skips the store round
+// trip when the expiry would move by less than a thousandth of the
+// session's remaining window.
+func (b *serverBackend) touch(ctx context.Context, s *Session, now time.Time) (gone bool, err error) {
+	exp := b.expiry(s.values, now)
+	if !s.expires.IsZero() && exp.Sub(s.expires) < exp.Sub(now)/1000 {
+		return false, nil
+	}
+	if b.toucher != nil {
+		err = b.toucher.Touch(ctx, s.storeKey, exp)
+	} else {
+		var rec Record
+		if rec, err = b.record(s, now); err == nil {
+			err = b.store.Save(ctx, s.storeKey, rec)
+		}
+	}
+	if errors.Is(err, ErrNotFound) {
+		return true, nil
+	}
+	if err != nil {
+		return false, storeErr("touch", err)
+	}
+	s.expires = exp
+	return false, nil
+}
