@@ -61,27 +61,27 @@ func (b *cookieBackend) untouchedMayRefresh(token string) bool {
 // commit is Flask's save_session: delete the cookie of a session emptied on
 // this request, and (re)issue it when modified, refreshed, verified by a
 // fallback key or kept alive by an idle timeout.
-func (b *cookieBackend) commit(_ context.Context, s *Session, now time.Time) (outcome, error) {
+func (b *cookieBackend) commit(_ context.Context, s *Session, now time.Time) (Token, error) {
 	if b.empty(s.values, false) {
 		if s.modified() {
-			return outcome{action: remove}, nil
+			return Token{Action: TokenDelete}, nil
 		}
-		return outcome{}, nil
+		return Token{}, nil
 	}
 	resend, extend := b.refresh(s.permanent(), false)
 	if !s.modified() && !resend && !extend && s.keyIndex == 0 {
-		return outcome{}, nil
+		return Token{}, nil
 	}
 	b.stampCreated(s.values, now)
 	payload, err := taggedjson.Marshal(s.values)
 	if err != nil {
-		return outcome{}, fmt.Errorf("session: cannot encode the session: %w", err)
+		return Token{}, fmt.Errorf("session: cannot encode the session: %w", err)
 	}
 	value := b.codec.encode(payload, now, b.expiry(s.values, now))
 	if size := len(b.cfg.CookieName) + len(value); size > b.cfg.MaxCookieSize {
-		return outcome{}, &CookieTooLargeError{Name: b.cfg.CookieName, Size: size, Limit: b.cfg.MaxCookieSize}
+		return Token{}, &CookieTooLargeError{Name: b.cfg.CookieName, Size: size, Limit: b.cfg.MaxCookieSize}
 	}
-	return outcome{action: set, value: value, expires: b.cookieExpiry(s.values, now)}, nil
+	return Token{Action: TokenSet, Value: value, Expires: b.cookieExpiry(s.values, now)}, nil
 }
 
 // signedCodec is Flask's itsdangerous timed signature.

@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"time"
 
 	"github.com/flaskgo/session"
@@ -111,4 +112,41 @@ func ExampleManager_DeleteUserSessions() {
 	req.AddCookie(cookies[0])
 	logoutOthers.ServeHTTP(httptest.NewRecorder(), req)
 	// Output: ended 2 <nil>
+}
+
+// Sessions without the middleware, for API clients that send their session
+// in a header: Open the token, use the session, Commit, and send the
+// client its new token.
+func ExampleManager_Open() {
+	m, _ := session.New(session.Config{SecretKey: "a long random secret, 32 bytes or more"})
+	api := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		token, _ := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		s := m.Open(r.Context(), token)
+		n, _ := session.Get[int](s, "calls")
+		s.Set("calls", n+1)
+		tok, err := m.Commit(r.Context(), s)
+		if err != nil {
+			http.Error(w, "try again", http.StatusServiceUnavailable)
+			return
+		}
+		if tok.Action == session.TokenSet {
+			w.Header().Set("X-Session-Token", tok.Value)
+		}
+		fmt.Fprintf(w, "call %d", n+1)
+	})
+	var token string
+	for i := 0; i < 3; i++ {
+		req := httptest.NewRequest("GET", "/api", nil)
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		rec := httptest.NewRecorder()
+		api.ServeHTTP(rec, req)
+		token = rec.Header().Get("X-Session-Token")
+		fmt.Println(rec.Body.String())
+	}
+	// Output:
+	// call 1
+	// call 2
+	// call 3
 }

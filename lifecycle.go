@@ -1,6 +1,7 @@
 package session
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"time"
@@ -21,36 +22,53 @@ func (m *Manager) open(s *Session) {
 	}
 }
 
-// commit applies the save rules and writes the outcome into h. It runs once
-// per request.
+// commit applies the save rules and writes the resulting cookie into h.
+// The middleware calls it once per request.
 func (m *Manager) commit(h http.Header, s *Session) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.committed = true
-	if !s.loaded {
-		// Untouched. Flask still re-issues a permanent session on every
-		// request; decode only when the token may hold "_permanent".
-		if !m.backend.untouchedMayRefresh(s.incoming()) {
-			return nil
-		}
-		s.load()
-		if !s.permanent() {
-			return nil
-		}
-	}
-	addVary(h)
-	out, err := m.backend.commit(s.ctx, s, m.cfg.Now())
+	tok, used, err := m.commitToken(nil, s)
 	if err != nil {
 		return err
 	}
-	switch out.action {
-	case set:
-		h.Add("Set-Cookie", m.cookieHeader(out.value, out.expires, false))
-	case remove:
+	if used {
+		addVary(h)
+	}
+	switch tok.Action {
+	case TokenSet:
+		h.Add("Set-Cookie", m.cookieHeader(tok.Value, tok.Expires, false))
+	case TokenDelete:
 		// Flask's deletion cookie.
 		h.Add("Set-Cookie", m.cookieHeader("", time.Unix(0, 0), true))
 	}
 	return nil
+}
+
+// commitToken applies the save rules, once: what every mode and every way
+// in (middleware or Commit) goes through. used reports that the session
+// was used, or refreshed: the response then depends on the token (Vary).
+// A nil ctx keeps the session's own.
+func (m *Manager) commitToken(ctx context.Context, s *Session) (tok Token, used bool, err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.committed {
+		return Token{}, false, ErrCommitted
+	}
+	s.committed = true
+	if ctx != nil {
+		s.ctx = ctx
+	}
+	if !s.loaded {
+		// Untouched. Flask still re-issues a permanent session on every
+		// request; decode only when the token may hold "_permanent".
+		if !m.backend.untouchedMayRefresh(s.incoming()) {
+			return Token{}, false, nil
+		}
+		s.load()
+		if !s.permanent() {
+			return Token{}, false, nil
+		}
+	}
+	tok, err = m.backend.commit(s.ctx, s, m.cfg.Now())
+	return tok, true, err
 }
 
 // lateChange reports a change made after the commit.

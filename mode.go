@@ -49,27 +49,12 @@ type backend interface {
 	open(ctx context.Context, s *Session, token string, now time.Time) error
 	// commit applies the save rules to a used session and says what the
 	// client must be sent. s.mu is held.
-	commit(ctx context.Context, s *Session, now time.Time) (outcome, error)
+	commit(ctx context.Context, s *Session, now time.Time) (Token, error)
 	// untouchedMayRefresh reports whether a request that never used its
 	// session could still owe the client a refreshed cookie (a permanent
 	// signed cookie, Flask's rule), so that the commit must decode it.
 	untouchedMayRefresh(token string) bool
 }
-
-// outcome is what a commit sends the client.
-type outcome struct {
-	action  action
-	value   string    // with set: the new cookie value
-	expires time.Time // with set: the cookie's expiry; zero for a browser-session cookie
-}
-
-type action int
-
-const (
-	keep   action = iota // send nothing: the client's token stays valid
-	set                  // send value
-	remove               // tell the client to forget its token
-)
 
 // newBackend builds the backend for r.cfg (defaults already applied).
 func newBackend(r *rules) (backend, error) {

@@ -143,20 +143,20 @@ func (b *serverBackend) cookieValue(id string) string {
 	return id
 }
 
-func (b *serverBackend) commit(ctx context.Context, s *Session, now time.Time) (outcome, error) {
+func (b *serverBackend) commit(ctx context.Context, s *Session, now time.Time) (Token, error) {
 	if s.loadErr != nil {
-		return outcome{}, s.loadErr
+		return Token{}, s.loadErr
 	}
 	if b.empty(s.values, true) {
 		if !s.modified() {
-			return outcome{}, nil
+			return Token{}, nil
 		}
 		if s.storeKey != "" {
 			if err := b.store.Delete(ctx, s.storeKey); err != nil {
-				return outcome{}, storeErr("delete", err)
+				return Token{}, storeErr("delete", err)
 			}
 		}
-		return outcome{action: remove}, nil
+		return Token{Action: TokenDelete}, nil
 	}
 	if s.renew || s.storeKey == "" {
 		return b.create(ctx, s, now)
@@ -171,13 +171,13 @@ func (b *serverBackend) commit(ctx context.Context, s *Session, now time.Time) (
 		gone, err = b.touch(ctx, s, now)
 	}
 	if err != nil || gone {
-		return outcome{}, err
+		return Token{}, err
 	}
 	// After the update: a concurrent request may have changed "_permanent".
 	if resend, _ := b.refresh(s.permanent(), true); !resend {
-		return outcome{}, nil
+		return Token{}, nil
 	}
-	return outcome{action: set, value: b.cookieValue(s.id), expires: b.cookieExpiry(s.values, now)}, nil
+	return Token{Action: TokenSet, Value: b.cookieValue(s.id), Expires: b.cookieExpiry(s.values, now)}, nil
 }
 
 func (b *serverBackend) record(s *Session, now time.Time) (Record, error) {
@@ -190,11 +190,11 @@ func (b *serverBackend) record(s *Session, now time.Time) (Record, error) {
 
 // create writes the session under a new id (new session, Renew or a
 // Destroy followed by new values) and retires the old id.
-func (b *serverBackend) create(ctx context.Context, s *Session, now time.Time) (outcome, error) {
+func (b *serverBackend) create(ctx context.Context, s *Session, now time.Time) (Token, error) {
 	b.stampCreated(s.values, now)
 	rec, err := b.record(s, now)
 	if err != nil {
-		return outcome{}, err
+		return Token{}, err
 	}
 	id := newID()
 	key := b.storeKey(id)
@@ -206,15 +206,15 @@ func (b *serverBackend) create(ctx context.Context, s *Session, now time.Time) (
 		err = b.store.Save(ctx, key, rec)
 	}
 	if err != nil {
-		return outcome{}, storeErr("save", err)
+		return Token{}, storeErr("save", err)
 	}
 	if s.storeKey != "" {
 		if err := b.store.Delete(ctx, s.storeKey); err != nil {
-			return outcome{}, storeErr("delete old id", err)
+			return Token{}, storeErr("delete old id", err)
 		}
 	}
 	s.id, s.storeKey, s.version, s.expires = id, key, rec.Version, rec.Expires
-	return outcome{action: set, value: b.cookieValue(id), expires: b.cookieExpiry(s.values, now)}, nil
+	return Token{Action: TokenSet, Value: b.cookieValue(id), Expires: b.cookieExpiry(s.values, now)}, nil
 }
 
 // update writes a modified session. With an Updater it replays this
