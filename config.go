@@ -137,6 +137,14 @@ type Config struct {
 	SignIDs bool
 	// Serializer encodes server-side session data; default Flask's tagged JSON.
 	Serializer Serializer
+	// StoreTimeout bounds every call to the Store (default 500ms; negative:
+	// no bound), so that a stalled store ends the request quickly with an
+	// error wrapping ErrStore and context.DeadlineExceeded. The commit runs
+	// under a context that keeps the request's values but not its
+	// cancellation: a client that disconnects after the handler changed the
+	// session does not lose the change. Drivers' own timeouts and retries
+	// apply inside this bound (see docs/reliability.md).
+	StoreTimeout time.Duration
 	// UserIDKey names the session key that holds the logged-in user's id, so
 	// stores with a UserIndex can find a user's sessions. Default "_user_id"
 	// (Flask-Login's key).
@@ -148,7 +156,9 @@ type Config struct {
 	MaxCookieSize int
 
 	// ErrorHandler answers a request whose session could not be committed
-	// (store failure, cookie too large). Default: log and 500.
+	// (store failure, cookie too large). Default: log, then 503 with
+	// Retry-After: 1 for a store failure (errors.Is ErrStore) and 500 for
+	// anything else.
 	ErrorHandler func(w http.ResponseWriter, r *http.Request, err error)
 	// OnInvalidCookie, when set, is told why an incoming cookie was rejected
 	// (the request goes on with a fresh, empty session).
@@ -229,6 +239,9 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.KeyPrefix == "" && !c.NoKeyPrefix {
 		c.KeyPrefix = DefaultKeyPrefix
+	}
+	if c.StoreTimeout == 0 {
+		c.StoreTimeout = DefaultStoreTimeout
 	}
 	if c.UserIDKey == "" {
 		c.UserIDKey = DefaultUserIDKey

@@ -2,6 +2,7 @@ package session
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"time"
@@ -94,7 +95,13 @@ func (m *Manager) fail(w http.ResponseWriter, r *http.Request, err error) {
 		return
 	}
 	m.cfg.Logger.Error("session commit failed", "err", err, "path", pathOf(r))
-	http.Error(w, http.StatusText(http.StatusInternalServerError), http.StatusInternalServerError)
+	code := http.StatusInternalServerError
+	if errors.Is(err, ErrStore) {
+		// An outage, most likely passing: tell clients and proxies to retry.
+		code = http.StatusServiceUnavailable
+		w.Header().Set("Retry-After", "1")
+	}
+	http.Error(w, http.StatusText(code), code)
 }
 
 func pathOf(r *http.Request) string {

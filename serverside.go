@@ -23,7 +23,8 @@ const maxConflictRetries = 64
 
 // serverBackend keeps sessions in a Store under random ids, as
 // Flask-Session does; the cookie carries only the id (signed when
-// Config.SignIDs). The store's optional capabilities are resolved once, here.
+// Config.SignIDs). The store's optional capabilities are resolved once, here,
+// and every call to them is bounded by Config.StoreTimeout.
 type serverBackend struct {
 	*rules
 	store    Store
@@ -36,10 +37,17 @@ type serverBackend struct {
 }
 
 func newServerBackend(r *rules, keys [][]byte) (*serverBackend, error) {
-	b := &serverBackend{rules: r, store: r.cfg.Store}
-	b.updater, _ = b.store.(Updater)
-	b.toucher, _ = b.store.(Toucher)
-	b.users, _ = b.store.(UserIndex)
+	st, d := r.cfg.Store, r.cfg.StoreTimeout
+	b := &serverBackend{rules: r, store: boundedStore{st, d}}
+	if u, ok := st.(Updater); ok {
+		b.updater = boundedUpdater{u, d}
+	}
+	if t, ok := st.(Toucher); ok {
+		b.toucher = boundedToucher{t, d}
+	}
+	if ui, ok := st.(UserIndex); ok {
+		b.users = boundedUserIndex{ui, d}
+	}
 	if r.cfg.SignIDs {
 		var err error
 		if b.idSigner, err = signer.New(signer.Config{Keys: keys, Salt: "flask-session"}); err != nil {
@@ -144,6 +152,10 @@ func (b *serverBackend) cookieValue(id string) string {
 }
 
 func (b *serverBackend) commit(ctx context.Context, s *Session, now time.Time) (Token, error) {
+	// The handler has finished: its changes must be stored even if the
+	// client went away meanwhile. Keep the request's values, not its
+	// cancellation; every store call is still bounded by StoreTimeout.
+	ctx = context.WithoutCancel(ctx)
 	if s.loadErr != nil {
 		return Token{}, s.loadErr
 	}
