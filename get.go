@@ -17,15 +17,20 @@ import (
 // filled from the stored value through encoding/json, so a struct stored with
 // Set, or written by Flask as a dict, reads back into a struct.
 func Get[T any](s *Session, key string) (T, error) {
-	var zero T
 	v, ok := s.Get(key)
 	if !ok {
+		var zero T
 		return zero, fmt.Errorf("%w: %q", ErrMissing, key)
 	}
+	return as[T](key, v)
+}
+
+// as converts v, the value under key, to T as Get does.
+func as[T any](key string, v any) (T, error) {
 	if t, ok := v.(T); ok {
 		return t, nil
 	}
-	var out T
+	var zero, out T
 	if err := convert(v, &out); err != nil {
 		return zero, fmt.Errorf("%w: %q holds %T, want %T: %v", ErrWrongType, key, v, zero, err)
 	}

@@ -301,8 +301,18 @@ func (b *serverBackend) commitLock(key string) *sync.Mutex {
 }
 
 // merge replays the changes recorded in s (whose values are local) on top of
-// the current stored values.
+// the current stored values: a key changed by Update runs its update log on
+// the current value, any other changed key takes this request's value.
 func merge(current, local map[string]any, s *Session) map[string]any {
+	// Update logs start from the current value, read before anything below
+	// changes current (out may be current itself).
+	replayed := make(map[string]any, len(s.ops))
+	for k, log := range s.ops {
+		base, ok := current[k]
+		if v, keep := replay(log, base, ok); keep {
+			replayed[k] = v
+		}
+	}
 	out := current
 	if s.cleared {
 		out = make(map[string]any, len(local))
@@ -316,6 +326,14 @@ func merge(current, local map[string]any, s *Session) map[string]any {
 		}
 	}
 	for k := range s.changed {
+		if _, logged := s.ops[k]; logged {
+			if v, ok := replayed[k]; ok {
+				out[k] = v
+			} else {
+				delete(out, k)
+			}
+			continue
+		}
 		if v, ok := local[k]; ok {
 			out[k] = v
 		} else {

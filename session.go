@@ -44,7 +44,8 @@ type Session struct {
 	// changed lists the keys this request set or deleted, so a server-side
 	// commit can replay just them on top of a concurrently updated record.
 	changed    map[string]struct{}
-	allChanged bool // MarkModified: replay every key
+	allChanged bool            // MarkModified: replay every key
+	ops        map[string][]op // keys changed by Update: their change log, for replay
 	cleared    bool // Clear or Destroy: replay on top of an empty record
 	renew      bool // Renew or Destroy: fresh id (server-side) / fresh signature
 	committed  bool
@@ -157,6 +158,7 @@ func (s *Session) Set(key string, value any) {
 		s.values = make(map[string]any, 4)
 	}
 	s.values[key] = value
+	s.logLocal(key)
 }
 
 // Delete removes key. Deleting an absent key changes nothing.
@@ -173,6 +175,7 @@ func (s *Session) Pop(key string) (any, bool) {
 	if ok {
 		s.change(key)
 		delete(s.values, key)
+		s.logLocal(key)
 	}
 	return v, ok
 }
@@ -192,6 +195,7 @@ func (s *Session) clear() {
 	}
 	s.cleared = true
 	s.changed = nil
+	s.ops = nil
 	s.flashes = nil
 }
 
@@ -263,6 +267,7 @@ func (s *Session) Flash(message, category string) {
 		s.values = make(map[string]any, 2)
 	}
 	s.values[KeyFlashes] = list
+	s.logLocal(KeyFlashes)
 }
 
 // Flashes removes and returns the queued flash messages, oldest first, as
@@ -279,6 +284,7 @@ func (s *Session) Flashes(categories ...string) []Flash {
 		if raw, ok := s.values[KeyFlashes]; ok {
 			s.change(KeyFlashes)
 			delete(s.values, KeyFlashes)
+			s.logLocal(KeyFlashes)
 			s.flashes = parseFlashes(raw)
 		}
 	}

@@ -68,6 +68,37 @@ func RunMiddleware(t *testing.T, h Harness) {
 		})
 	})
 
+	t.Run("ConcurrentUpdatesOfOneKeyAllCount", func(t *testing.T) {
+		m, st := newManager(t)
+		needUpdater(t, st)
+		cookie := start(t, m)
+		const n = 200
+		var wg sync.WaitGroup
+		errs := make(chan error, n)
+		for i := 0; i < n; i++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				rec := request(m, cookie, func(s *session.Session) {
+					session.Update(s, "counter", func(old int) int { return old + 1 })
+				})
+				if rec.Code != 200 {
+					errs <- fmt.Errorf("status %d: %s", rec.Code, rec.Body)
+				}
+			}()
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			t.Error(err)
+		}
+		request(m, cookie, func(s *session.Session) {
+			if got, _ := session.Get[int](s, "counter"); got != n {
+				t.Errorf("counter = %d after %d concurrent Update(+1), want %d", got, n, n)
+			}
+		})
+	})
+
 	t.Run("SameKeyLaterCommitWins", func(t *testing.T) {
 		m, st := newManager(t)
 		needUpdater(t, st)
