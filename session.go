@@ -46,8 +46,8 @@ type Session struct {
 	changed    map[string]struct{}
 	allChanged bool            // MarkModified: replay every key
 	ops        map[string][]op // keys changed by Update: their change log, for replay
-	cleared    bool // Clear or Destroy: replay on top of an empty record
-	renew      bool // Renew or Destroy: fresh id (server-side) / fresh signature
+	cleared    bool            // Clear or Destroy: replay on top of an empty record
+	renew      bool            // Renew or Destroy: fresh id (server-side) / fresh signature
 	committed  bool
 
 	flashes []Flash // popped by Flashes, kept for later calls in the request
