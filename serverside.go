@@ -8,7 +8,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"hash/fnv"
 	mathrand "math/rand"
 	"sync"
 	"time"
@@ -33,7 +32,8 @@ type serverBackend struct {
 	users    UserIndex // nil: the store cannot list a user's sessions
 	idSigner *signer.Signer
 
-	commitLocks [64]sync.Mutex // see update
+	groupsMu sync.Mutex
+	groups   map[string]*commitGroup // store key -> its commits under way
 }
 
 func newServerBackend(r *rules, keys [][]byte) (*serverBackend, error) {
@@ -192,19 +192,19 @@ func (b *serverBackend) commit(ctx context.Context, s *Session, now time.Time) (
 	return Token{Action: TokenSet, Value: b.cookieValue(s.id), Expires: b.cookieExpiry(s.values, now)}, nil
 }
 
-func (b *serverBackend) record(s *Session, now time.Time) (Record, error) {
-	data, err := b.cfg.Serializer.Marshal(s.values)
+func (b *serverBackend) record(values map[string]any, now time.Time) (Record, error) {
+	data, err := b.cfg.Serializer.Marshal(values)
 	if err != nil {
 		return Record{}, fmt.Errorf("session: cannot encode the session: %w", err)
 	}
-	return Record{Data: data, Expires: b.expiry(s.values, now), UserID: b.userIDOf(s.values)}, nil
+	return Record{Data: data, Expires: b.expiry(values, now), UserID: b.userIDOf(values)}, nil
 }
 
 // create writes the session under a new id (new session, Renew or a
 // Destroy followed by new values) and retires the old id.
 func (b *serverBackend) create(ctx context.Context, s *Session, now time.Time) (Token, error) {
 	b.stampCreated(s.values, now)
-	rec, err := b.record(s, now)
+	rec, err := b.record(s.values, now)
 	if err != nil {
 		return Token{}, err
 	}
@@ -229,13 +229,15 @@ func (b *serverBackend) create(ctx context.Context, s *Session, now time.Time) (
 	return Token{Action: TokenSet, Value: b.cookieValue(id), Expires: b.cookieExpiry(s.values, now)}, nil
 }
 
-// update writes a modified session. With an Updater it replays this
-// request's changes on top of whatever overlapping requests committed, so
-// changes to different keys all survive. gone reports that the session was
-// destroyed or renewed by another request meanwhile: it is not resurrected.
+// update writes a modified session. With an Updater, this process's
+// overlapping commits of one session are coalesced (see commitGroup) and
+// replayed on top of whatever other processes committed, so changes to
+// different keys, and Updates of one key, all survive. gone reports that the
+// session was destroyed or renewed by another request meanwhile: it is not
+// resurrected.
 func (b *serverBackend) update(ctx context.Context, s *Session, now time.Time) (gone bool, err error) {
 	if b.updater == nil {
-		rec, err := b.record(s, now)
+		rec, err := b.record(s.values, now)
 		if err != nil {
 			return false, err
 		}
@@ -244,60 +246,7 @@ func (b *serverBackend) update(ctx context.Context, s *Session, now time.Time) (
 		}
 		return false, nil
 	}
-	// Serialize this process's commits to the session: overlapping requests
-	// then conflict at most once each instead of racing each other through
-	// the retry loop. Other processes are still handled by the loop.
-	lock := b.commitLock(s.storeKey)
-	lock.Lock()
-	defer lock.Unlock()
-	local := s.values
-	for attempt := 0; ; attempt++ {
-		rec, err := b.record(s, now)
-		if err != nil {
-			return false, err
-		}
-		rec.Version = s.version
-		v, err := b.updater.SaveIfVersion(ctx, s.storeKey, rec)
-		if err == nil {
-			s.version, s.expires = v, rec.Expires
-			return false, nil
-		}
-		if !errors.Is(err, ErrConflict) {
-			return false, storeErr("save", err)
-		}
-		if attempt == maxConflictRetries {
-			return false, storeErr("save", fmt.Errorf("gave up after %d conflicting concurrent writes: %w", attempt, err))
-		}
-		// The first conflict is usually an earlier request of this process
-		// (the lock serialized them): reload at once. Later ones come from
-		// other processes racing us: back off.
-		if attempt > 0 {
-			if err := backoff(ctx, attempt); err != nil {
-				return false, storeErr("save", err)
-			}
-		}
-		cur, err := b.store.Load(ctx, s.storeKey)
-		if errors.Is(err, ErrNotFound) {
-			b.cfg.Logger.Info("session ended by a concurrent request; this request's changes are dropped", "path", pathOf(s.req))
-			return true, nil
-		}
-		if err != nil {
-			return false, storeErr("reload after conflict", err)
-		}
-		curValues, err := b.cfg.Serializer.Unmarshal(cur.Data)
-		if err != nil {
-			curValues = map[string]any{} // unreadable: this request's view wins
-		}
-		s.values = merge(curValues, local, s)
-		s.version = cur.Version
-	}
-}
-
-// commitLock returns the stripe of commitLocks guarding key.
-func (b *serverBackend) commitLock(key string) *sync.Mutex {
-	h := fnv.New32a()
-	h.Write([]byte(key))
-	return &b.commitLocks[h.Sum32()%uint32(len(b.commitLocks))]
+	return b.coalesce(ctx, s, now)
 }
 
 // merge replays the changes recorded in s (whose values are local) on top of
@@ -370,7 +319,7 @@ func (b *serverBackend) touch(ctx context.Context, s *Session, now time.Time) (g
 		err = b.toucher.Touch(ctx, s.storeKey, exp)
 	} else {
 		var rec Record
-		if rec, err = b.record(s, now); err == nil {
+		if rec, err = b.record(s.values, now); err == nil {
 			err = b.store.Save(ctx, s.storeKey, rec)
 		}
 	}

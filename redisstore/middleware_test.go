@@ -276,6 +276,61 @@ func BenchmarkMiddleware(b *testing.B) {
 	}
 }
 
+// BenchmarkHotSession is one session written by 32 goroutines per core at
+// once, each adding one to a counter with Update: the round trips and Redis
+// commands per request show what write coalescing saves, and the counter
+// must end at exactly b.N.
+func BenchmarkHotSession(b *testing.B) {
+	if _, err := osexec.LookPath("redis-server"); err != nil {
+		b.Skip("redis-server not installed")
+	}
+	addr := benchRedis(b)
+	client := redis.NewClient(&redis.Options{Addr: addr, PoolSize: 64})
+	defer client.Close()
+	rt := &rtCounter{}
+	client.AddHook(rt)
+	m, err := session.New(session.Config{SecretKey: "bench", Store: New(client)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	cookie := newBenchSession(b, m, false)
+	h := m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		session.Update(session.From(r), "n", func(n int) int { return n + 1 })
+	}))
+	before := commandCalls(b, client)
+	rt.reset()
+	b.ReportAllocs()
+	b.SetParallelism(32)
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		req := httptest.NewRequest("GET", "/", nil)
+		req.AddCookie(&http.Cookie{Name: "session", Value: cookie})
+		for pb.Next() {
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, req)
+			if rec.Code != http.StatusOK {
+				b.Errorf("status %d: %s", rec.Code, rec.Body)
+				return
+			}
+		}
+	})
+	b.StopTimer()
+	b.ReportMetric(float64(rt.writes.Load())/float64(b.N), "round-trips/op")
+	b.ReportMetric(float64(commandCalls(b, client)-before)/float64(b.N), "redis-cmds/op")
+	rec := httptest.NewRecorder()
+	var got int
+	m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got, _ = session.Get[int](session.From(r), "n")
+	})).ServeHTTP(rec, func() *http.Request {
+		req := httptest.NewRequest("GET", "/", nil)
+		req.AddCookie(&http.Cookie{Name: "session", Value: cookie})
+		return req
+	}())
+	if got != b.N {
+		b.Errorf("counter = %d after %d Update(+1) requests", got, b.N)
+	}
+}
+
 func newBenchSession(b *testing.B, m *session.Manager, permanent bool) string {
 	rec := httptest.NewRecorder()
 	m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

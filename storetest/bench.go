@@ -63,6 +63,46 @@ func BenchmarkMiddleware(b *testing.B, newStore func(b *testing.B) session.Store
 			b.ReportMetric(float64(counter.n.Load())/float64(b.N), "store-calls/op")
 		})
 	}
+	b.Run("hot-update", func(b *testing.B) { benchHotUpdate(b, newStore) })
+}
+
+// benchHotUpdate is one hot session: 32 goroutines per core add one to the
+// same counter with Update. store-calls/op shows what coalescing saves
+// (without it: a failed write, a reload and a retry per request); the
+// counter must end at exactly b.N.
+func benchHotUpdate(b *testing.B, newStore func(b *testing.B) session.Store) {
+	counter := &callCounter{}
+	m, err := session.New(session.Config{SecretKey: "storetest-bench", Store: counted(newStore(b), counter)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	value := cookieOf(request(m, "", func(s *session.Session) { s.Set("n", 0) }))
+	h := m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		session.Update(session.From(r), "n", func(n int) int { return n + 1 })
+	}))
+	counter.n.Store(0)
+	b.ReportAllocs()
+	b.SetParallelism(32)
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		req := httptest.NewRequest("GET", "/", nil)
+		req.AddCookie(&http.Cookie{Name: session.DefaultCookieName, Value: value})
+		for pb.Next() {
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, req)
+			if rec.Code != http.StatusOK {
+				b.Errorf("status %d: %s", rec.Code, rec.Body)
+				return
+			}
+		}
+	})
+	b.StopTimer()
+	b.ReportMetric(float64(counter.n.Load())/float64(b.N), "store-calls/op")
+	var got int
+	request(m, value, func(s *session.Session) { got, _ = session.Get[int](s, "n") })
+	if got != b.N {
+		b.Errorf("counter = %d after %d Update(+1) requests", got, b.N)
+	}
 }
 
 type callCounter struct{ n atomic.Int64 }
