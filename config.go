@@ -145,6 +145,10 @@ type Config struct {
 	// session does not lose the change. Drivers' own timeouts and retries
 	// apply inside this bound (see docs/reliability.md).
 	StoreTimeout time.Duration
+	// LockTTL is how long a Session.Lock lives if its holder never releases
+	// it (a crashed process); default 30s. Keep it above the longest
+	// request that locks.
+	LockTTL time.Duration
 	// UserIDKey names the session key that holds the logged-in user's id, so
 	// stores with a UserIndex can find a user's sessions. Default "_user_id"
 	// (Flask-Login's key).
@@ -242,6 +246,9 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.StoreTimeout == 0 {
 		c.StoreTimeout = DefaultStoreTimeout
+	}
+	if c.LockTTL <= 0 {
+		c.LockTTL = DefaultLockTTL
 	}
 	if c.UserIDKey == "" {
 		c.UserIDKey = DefaultUserIDKey

@@ -53,6 +53,7 @@ func (m *Manager) commitToken(ctx context.Context, s *Session) (tok Token, used 
 	if s.committed {
 		return Token{}, false, ErrCommitted
 	}
+	defer s.releaseLock() // after the commit, whatever its outcome
 	s.committed = true
 	if ctx != nil {
 		s.ctx = ctx

@@ -56,6 +56,7 @@ func (m *Manager) Handler(next http.Handler) http.Handler {
 		r = r.WithContext(context.WithValue(r.Context(), contextKey{}, s))
 		s.req, s.ctx = r, r.Context()
 		sw.start()
+		defer s.releaseAfterPanic()
 		next.ServeHTTP(sw, r)
 		sw.commit()
 	})

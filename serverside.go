@@ -30,6 +30,7 @@ type serverBackend struct {
 	updater  Updater   // nil: the store cannot write conditionally
 	toucher  Toucher   // nil: touching rewrites the record
 	users    UserIndex // nil: the store cannot list a user's sessions
+	locker   Locker    // nil: Session.Lock is not supported
 	idSigner *signer.Signer
 
 	groupsMu sync.Mutex
@@ -48,6 +49,7 @@ func newServerBackend(r *rules, keys [][]byte) (*serverBackend, error) {
 	if ui, ok := st.(UserIndex); ok {
 		b.users = boundedUserIndex{ui, d}
 	}
+	b.locker, _ = st.(Locker) // Lock bounds its own wait
 	if r.cfg.SignIDs {
 		var err error
 		if b.idSigner, err = signer.New(signer.Config{Keys: keys, Salt: "flask-session"}); err != nil {

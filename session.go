@@ -62,6 +62,8 @@ type Session struct {
 	expires   time.Time // server-side: Record.Expires at load
 	loadErr   error     // store failure while loading
 
+	unlock func(context.Context) error // Lock: releases the session lock
+
 	outer *Session // the session of an enclosing Manager, if any
 }
 

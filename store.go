@@ -112,3 +112,16 @@ type Lister interface {
 	// Load would report them.
 	ListSessions(ctx context.Context, prefix string, limit int) ([]RecordInfo, error)
 }
+
+// Locker is implemented by stores that can hold a lock across processes,
+// for Session.Lock: the rare handler that needs a critical section over one
+// session (Laravel's "block"). Locks are advisory: requests that do not
+// call Session.Lock are not held back.
+type Locker interface {
+	// Lock acquires the lock named key, waiting until it is free or ctx is
+	// done (then it returns an error wrapping ctx.Err()). The lock expires
+	// by itself after ttl, so that a crashed holder cannot block the
+	// session for ever. unlock releases it only if it is still this
+	// holder's: a lock that expired and was taken by another is left alone.
+	Lock(ctx context.Context, key string, ttl time.Duration) (unlock func(context.Context) error, err error)
+}

@@ -45,6 +45,7 @@ type Store struct {
 
 	records [shardCount]recordShard
 	users   [shardCount]userShard
+	locks   lockTable // see Lock
 
 	closed    atomic.Bool
 	closeOnce sync.Once
