@@ -126,6 +126,9 @@ func (b *serverBackend) writeBatch(ctx context.Context, g *commitGroup, batch *c
 			batch.err = storeErr("save", err)
 			return
 		}
+		if b.cfg.Observer != nil {
+			b.cfg.Observer.SessionEvent(ctx, Event{Kind: EventMergeRetry, Mode: ServerSide, Size: len(batch.sessions)})
+		}
 		if attempt == maxConflictRetries {
 			batch.err = storeErr("save", fmt.Errorf("gave up after %d conflicting concurrent writes: %w", attempt, err))
 			return

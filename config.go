@@ -172,6 +172,10 @@ type Config struct {
 	// error wraps ErrChangedAfterCommit and names the key. It is also logged.
 	// It runs while the session is locked: it must not use the Session.
 	OnChangeAfterCommit func(r *http.Request, err error)
+	// Observer, when set, is told about every session event (created,
+	// loaded, rejected and why, committed, store calls with their
+	// durations, ...), for metrics and traces. See Observer.
+	Observer Observer
 	// Logger receives errors and warnings; default slog.Default().
 	Logger *slog.Logger
 	// Now is the clock; default time.Now. Tests set it.

@@ -64,6 +64,7 @@ func (b *cookieBackend) untouchedMayRefresh(token string) bool {
 func (b *cookieBackend) commit(_ context.Context, s *Session, now time.Time) (Token, error) {
 	if b.empty(s.values, false) {
 		if s.modified() {
+			s.commitOp = OpCookieDeleted
 			return Token{Action: TokenDelete}, nil
 		}
 		return Token{}, nil
@@ -75,12 +76,13 @@ func (b *cookieBackend) commit(_ context.Context, s *Session, now time.Time) (To
 	b.stampCreated(s.values, now)
 	payload, err := taggedjson.Marshal(s.values)
 	if err != nil {
-		return Token{}, fmt.Errorf("session: cannot encode the session: %w", err)
+		return Token{}, fmt.Errorf("%w: %w", errEncode, err)
 	}
 	value := b.codec.encode(payload, now, b.expiry(s.values, now))
 	if size := len(b.cfg.CookieName) + len(value); size > b.cfg.MaxCookieSize {
 		return Token{}, &CookieTooLargeError{Name: b.cfg.CookieName, Size: size, Limit: b.cfg.MaxCookieSize}
 	}
+	s.commitOp = OpCookieWritten
 	return Token{Action: TokenSet, Value: value, Expires: b.cookieExpiry(s.values, now)}, nil
 }
 

@@ -18,8 +18,16 @@ func (m *Manager) open(s *Session) {
 	if token == "" {
 		return
 	}
+	var start time.Time
+	if m.cfg.Observer != nil {
+		start = time.Now()
+	}
 	if err := m.backend.open(s.ctx, s, token, m.cfg.Now()); err != nil {
-		m.rejected(s.req, err)
+		m.rejected(s.ctx, s.req, err)
+		return
+	}
+	if s.hadCookie {
+		m.emit(s.ctx, Event{Kind: EventLoaded, Duration: time.Since(start)})
 	}
 }
 
@@ -69,21 +77,54 @@ func (m *Manager) commitToken(ctx context.Context, s *Session) (tok Token, used 
 			return Token{}, false, nil
 		}
 	}
+	var start time.Time
+	if m.cfg.Observer != nil {
+		start = time.Now()
+	}
 	tok, err = m.backend.commit(s.ctx, s, m.cfg.Now())
+	if m.cfg.Observer != nil {
+		m.observeCommit(s, tok, err, time.Since(start))
+	}
 	return tok, true, err
 }
 
+// observeCommit reports what a commit did. Callers hold s.mu.
+func (m *Manager) observeCommit(s *Session, tok Token, err error, d time.Duration) {
+	if err != nil {
+		m.emit(s.ctx, Event{Kind: EventCommitFailed, Reason: reasonOf(err), Duration: d, Err: err})
+		return
+	}
+	switch {
+	case s.renew && s.cleared && s.hadCookie:
+		m.emit(s.ctx, Event{Kind: EventDestroyed})
+	case s.renew && s.hadCookie:
+		m.emit(s.ctx, Event{Kind: EventRenewed})
+	}
+	if tok.Action == TokenSet && (!s.hadCookie || s.renew && s.cleared) {
+		m.emit(s.ctx, Event{Kind: EventCreated})
+	}
+	if s.commitOp != "" {
+		e := Event{Kind: EventCommitted, Op: s.commitOp, Duration: d}
+		if s.commitOp == OpCookieWritten {
+			e.Size = len(m.cfg.CookieName) + len(tok.Value)
+		}
+		m.emit(s.ctx, e)
+	}
+}
+
 // lateChange reports a change made after the commit.
-func (m *Manager) lateChange(r *http.Request, key string) {
+func (m *Manager) lateChange(ctx context.Context, r *http.Request, key string) {
 	err := fmt.Errorf("%w: key %q (the response had already started; the change is lost)", ErrChangedAfterCommit, key)
 	m.cfg.Logger.Error("session change lost", "err", err, "path", pathOf(r))
+	m.emit(ctx, Event{Kind: EventChangedAfterCommit, Err: err})
 	if m.cfg.OnChangeAfterCommit != nil {
 		m.cfg.OnChangeAfterCommit(r, err)
 	}
 }
 
 // rejected reports an incoming token that was not accepted.
-func (m *Manager) rejected(r *http.Request, err error) {
+func (m *Manager) rejected(ctx context.Context, r *http.Request, err error) {
+	m.emit(ctx, Event{Kind: EventRejected, Reason: reasonOf(err), Err: err})
 	if m.cfg.OnInvalidCookie != nil {
 		m.cfg.OnInvalidCookie(r, fmt.Errorf("%w: %w", ErrInvalidCookie, err))
 	}

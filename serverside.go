@@ -38,16 +38,16 @@ type serverBackend struct {
 }
 
 func newServerBackend(r *rules, keys [][]byte) (*serverBackend, error) {
-	st, d := r.cfg.Store, r.cfg.StoreTimeout
-	b := &serverBackend{rules: r, store: boundedStore{st, d}}
+	st, c := r.cfg.Store, calls{r.cfg.StoreTimeout, r.cfg.Observer}
+	b := &serverBackend{rules: r, store: boundedStore{st, c}}
 	if u, ok := st.(Updater); ok {
-		b.updater = boundedUpdater{u, d}
+		b.updater = boundedUpdater{u, c}
 	}
 	if t, ok := st.(Toucher); ok {
-		b.toucher = boundedToucher{t, d}
+		b.toucher = boundedToucher{t, c}
 	}
 	if ui, ok := st.(UserIndex); ok {
-		b.users = boundedUserIndex{ui, d}
+		b.users = boundedUserIndex{ui, c}
 	}
 	b.locker, _ = st.(Locker) // Lock bounds its own wait
 	if r.cfg.SignIDs {
@@ -133,7 +133,7 @@ func (b *serverBackend) open(ctx context.Context, s *Session, token string, now 
 	}
 	values, err := b.cfg.Serializer.Unmarshal(rec.Data)
 	if err != nil {
-		return fmt.Errorf("stored record: %w", err)
+		return fmt.Errorf("%w: %w", errStoredRecord, err)
 	}
 	if err := b.checkCreated(values, now); err != nil {
 		return err
@@ -169,6 +169,7 @@ func (b *serverBackend) commit(ctx context.Context, s *Session, now time.Time) (
 			if err := b.store.Delete(ctx, s.storeKey); err != nil {
 				return Token{}, storeErr("delete", err)
 			}
+			s.commitOp = OpRecordDeleted
 		}
 		return Token{Action: TokenDelete}, nil
 	}
@@ -197,7 +198,7 @@ func (b *serverBackend) commit(ctx context.Context, s *Session, now time.Time) (
 func (b *serverBackend) record(values map[string]any, now time.Time) (Record, error) {
 	data, err := b.cfg.Serializer.Marshal(values)
 	if err != nil {
-		return Record{}, fmt.Errorf("session: cannot encode the session: %w", err)
+		return Record{}, fmt.Errorf("%w: %w", errEncode, err)
 	}
 	return Record{Data: data, Expires: b.expiry(values, now), UserID: b.userIDOf(values)}, nil
 }
@@ -228,6 +229,7 @@ func (b *serverBackend) create(ctx context.Context, s *Session, now time.Time) (
 		}
 	}
 	s.id, s.storeKey, s.version, s.expires = id, key, rec.Version, rec.Expires
+	s.commitOp = OpRecordSaved
 	return Token{Action: TokenSet, Value: b.cookieValue(id), Expires: b.cookieExpiry(s.values, now)}, nil
 }
 
@@ -246,9 +248,14 @@ func (b *serverBackend) update(ctx context.Context, s *Session, now time.Time) (
 		if err := b.store.Save(ctx, s.storeKey, rec); err != nil {
 			return false, storeErr("save", err)
 		}
+		s.commitOp = OpRecordSaved
 		return false, nil
 	}
-	return b.coalesce(ctx, s, now)
+	gone, err = b.coalesce(ctx, s, now)
+	if err == nil && !gone {
+		s.commitOp = OpRecordSaved
+	}
+	return gone, err
 }
 
 // merge replays the changes recorded in s (whose values are local) on top of
@@ -332,5 +339,6 @@ func (b *serverBackend) touch(ctx context.Context, s *Session, now time.Time) (g
 		return false, storeErr("touch", err)
 	}
 	s.expires = exp
+	s.commitOp = OpRecordTouched
 	return false, nil
 }

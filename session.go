@@ -64,6 +64,8 @@ type Session struct {
 
 	unlock func(context.Context) error // Lock: releases the session lock
 
+	commitOp string // what the commit did (OpCookieWritten, ...), for the Observer
+
 	outer *Session // the session of an enclosing Manager, if any
 }
 
@@ -98,7 +100,7 @@ func (s *Session) load() {
 func (s *Session) beginChange(what string) {
 	s.load()
 	if s.committed {
-		s.m.lateChange(s.req, what)
+		s.m.lateChange(s.ctx, s.req, what)
 	}
 }
 

@@ -16,68 +16,80 @@ func bound(ctx context.Context, d time.Duration) (context.Context, context.Cance
 	return context.WithTimeout(ctx, d)
 }
 
-// The store and its capabilities as the Manager calls them: every call
-// bounded by Config.StoreTimeout, so that a stalled store answers a clear
-// error quickly instead of holding the request.
+// calls bounds every store call by Config.StoreTimeout, so that a stalled
+// store answers a clear error quickly instead of holding the request, and
+// reports it to the Observer.
+type calls struct {
+	d   time.Duration
+	obs Observer
+}
+
+// do runs one store call.
+func (c calls) do(ctx context.Context, op string, f func(ctx context.Context) error) error {
+	bctx, cancel := bound(ctx, c.d)
+	defer cancel()
+	if c.obs == nil {
+		return f(bctx)
+	}
+	start := time.Now()
+	err := f(bctx)
+	c.obs.SessionEvent(ctx, Event{Kind: EventStoreCall, Mode: ServerSide, Op: op, Outcome: outcomeOf(err), Duration: time.Since(start), Err: err})
+	return err
+}
+
+// The store and its capabilities as the Manager calls them, through calls.
 
 type boundedStore struct {
 	st Store
-	d  time.Duration
+	calls
 }
 
-func (s boundedStore) Load(ctx context.Context, key string) (Record, error) {
-	ctx, cancel := bound(ctx, s.d)
-	defer cancel()
-	return s.st.Load(ctx, key)
+func (s boundedStore) Load(ctx context.Context, key string) (rec Record, err error) {
+	err = s.do(ctx, OpLoad, func(ctx context.Context) (err error) { rec, err = s.st.Load(ctx, key); return err })
+	return rec, err
 }
 
 func (s boundedStore) Save(ctx context.Context, key string, rec Record) error {
-	ctx, cancel := bound(ctx, s.d)
-	defer cancel()
-	return s.st.Save(ctx, key, rec)
+	return s.do(ctx, OpSave, func(ctx context.Context) error { return s.st.Save(ctx, key, rec) })
 }
 
 func (s boundedStore) Delete(ctx context.Context, key string) error {
-	ctx, cancel := bound(ctx, s.d)
-	defer cancel()
-	return s.st.Delete(ctx, key)
+	return s.do(ctx, OpDelete, func(ctx context.Context) error { return s.st.Delete(ctx, key) })
 }
 
 type boundedUpdater struct {
 	u Updater
-	d time.Duration
+	calls
 }
 
-func (s boundedUpdater) SaveIfVersion(ctx context.Context, key string, rec Record) (uint64, error) {
-	ctx, cancel := bound(ctx, s.d)
-	defer cancel()
-	return s.u.SaveIfVersion(ctx, key, rec)
+func (s boundedUpdater) SaveIfVersion(ctx context.Context, key string, rec Record) (v uint64, err error) {
+	err = s.do(ctx, OpSaveIfVersion, func(ctx context.Context) (err error) { v, err = s.u.SaveIfVersion(ctx, key, rec); return err })
+	return v, err
 }
 
 type boundedToucher struct {
 	t Toucher
-	d time.Duration
+	calls
 }
 
 func (s boundedToucher) Touch(ctx context.Context, key string, expires time.Time) error {
-	ctx, cancel := bound(ctx, s.d)
-	defer cancel()
-	return s.t.Touch(ctx, key, expires)
+	return s.do(ctx, OpTouch, func(ctx context.Context) error { return s.t.Touch(ctx, key, expires) })
 }
 
 type boundedUserIndex struct {
 	ui UserIndex
-	d  time.Duration
+	calls
 }
 
-func (s boundedUserIndex) UserSessions(ctx context.Context, userID string) ([]RecordInfo, error) {
-	ctx, cancel := bound(ctx, s.d)
-	defer cancel()
-	return s.ui.UserSessions(ctx, userID)
+func (s boundedUserIndex) UserSessions(ctx context.Context, userID string) (infos []RecordInfo, err error) {
+	err = s.do(ctx, OpUserSessions, func(ctx context.Context) (err error) { infos, err = s.ui.UserSessions(ctx, userID); return err })
+	return infos, err
 }
 
-func (s boundedUserIndex) DeleteUserSessions(ctx context.Context, userID string, except ...string) (int, error) {
-	ctx, cancel := bound(ctx, s.d)
-	defer cancel()
-	return s.ui.DeleteUserSessions(ctx, userID, except...)
+func (s boundedUserIndex) DeleteUserSessions(ctx context.Context, userID string, except ...string) (n int, err error) {
+	err = s.do(ctx, OpDeleteUserSessions, func(ctx context.Context) (err error) {
+		n, err = s.ui.DeleteUserSessions(ctx, userID, except...)
+		return err
+	})
+	return n, err
 }
