@@ -39,6 +39,9 @@ type serverBackend struct {
 
 func newServerBackend(r *rules, keys [][]byte) (*serverBackend, error) {
 	st, c := r.cfg.Store, calls{r.cfg.StoreTimeout, r.cfg.Observer}
+	if _, ok := st.(NonBlocking); ok {
+		c.d = 0 // nothing to bound
+	}
 	b := &serverBackend{rules: r, store: boundedStore{st, c}}
 	if u, ok := st.(Updater); ok {
 		b.updater = boundedUpdater{u, c}
@@ -106,6 +109,9 @@ func (b *serverBackend) storeKey(id string) string {
 	return StoreKey(b.cfg.KeyPrefix, id, b.cfg.PlainStoreKeys)
 }
 
+// detach keeps ctx's values but not its cancellation: see commit.
+func detach(ctx context.Context) context.Context { return context.WithoutCancel(ctx) }
+
 func storeErr(op string, err error) error {
 	return fmt.Errorf("%w: %s: %w", ErrStore, op, err)
 }
@@ -155,9 +161,9 @@ func (b *serverBackend) cookieValue(id string) string {
 
 func (b *serverBackend) commit(ctx context.Context, s *Session, now time.Time) (Token, error) {
 	// The handler has finished: its changes must be stored even if the
-	// client went away meanwhile. Keep the request's values, not its
-	// cancellation; every store call is still bounded by StoreTimeout.
-	ctx = context.WithoutCancel(ctx)
+	// client went away meanwhile. Store calls from here on keep the
+	// request's values, not its cancellation (detach); every call is still
+	// bounded by StoreTimeout.
 	if s.loadErr != nil {
 		return Token{}, s.loadErr
 	}
@@ -166,7 +172,7 @@ func (b *serverBackend) commit(ctx context.Context, s *Session, now time.Time) (
 			return Token{}, nil
 		}
 		if s.storeKey != "" {
-			if err := b.store.Delete(ctx, s.storeKey); err != nil {
+			if err := b.store.Delete(detach(ctx), s.storeKey); err != nil {
 				return Token{}, storeErr("delete", err)
 			}
 			s.commitOp = OpRecordDeleted
@@ -174,14 +180,14 @@ func (b *serverBackend) commit(ctx context.Context, s *Session, now time.Time) (
 		return Token{Action: TokenDelete}, nil
 	}
 	if s.renew || s.storeKey == "" {
-		return b.create(ctx, s, now)
+		return b.create(detach(ctx), s, now)
 	}
 	var (
 		gone bool
 		err  error
 	)
 	if _, extend := b.refresh(s.permanent(), true); s.modified() {
-		gone, err = b.update(ctx, s, now)
+		gone, err = b.update(detach(ctx), s, now)
 	} else if extend {
 		gone, err = b.touch(ctx, s, now)
 	}
@@ -324,6 +330,7 @@ func (b *serverBackend) touch(ctx context.Context, s *Session, now time.Time) (g
 	if !s.expires.IsZero() && exp.Sub(s.expires) < exp.Sub(now)/1000 {
 		return false, nil
 	}
+	ctx = detach(ctx)
 	if b.toucher != nil {
 		err = b.toucher.Touch(ctx, s.storeKey, exp)
 	} else {

@@ -125,3 +125,11 @@ type Locker interface {
 	// holder's: a lock that expired and was taken by another is left alone.
 	Lock(ctx context.Context, key string, ttl time.Duration) (unlock func(context.Context) error, err error)
 }
+
+// NonBlocking is implemented by stores whose calls never wait on I/O or on
+// another process (memstore): the Manager does not bound their calls with
+// Config.StoreTimeout, which spares a timer per call. Session.Lock still
+// bounds its wait.
+type NonBlocking interface {
+	NonBlocking()
+}

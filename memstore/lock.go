@@ -72,3 +72,9 @@ func (t *lockTable) release(key string, mine *heldLock) {
 }
 
 var _ session.Locker = (*Store)(nil)
+
+// NonBlocking implements session.NonBlocking: no call waits on I/O, so the
+// Manager spares the per-call timeout.
+func (s *Store) NonBlocking() {}
+
+var _ session.NonBlocking = (*Store)(nil)

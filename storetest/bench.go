@@ -108,12 +108,15 @@ func benchHotUpdate(b *testing.B, newStore func(b *testing.B) session.Store) {
 type callCounter struct{ n atomic.Int64 }
 
 // counted wraps st so that every call is counted, keeping the capabilities
-// the Manager looks for (Updater, Toucher) when st has them.
+// the Manager looks for (Updater, Toucher, NonBlocking) when st has them.
 func counted(st session.Store, c *callCounter) session.Store {
 	base := countedStore{st: st, c: c}
 	u, isUpdater := st.(session.Updater)
 	t, isToucher := st.(session.Toucher)
+	_, nonBlocking := st.(session.NonBlocking)
 	switch {
+	case isUpdater && isToucher && nonBlocking:
+		return &countedNonBlocking{countedFull{countedStore: base, u: u, t: t}}
 	case isUpdater && isToucher:
 		return &countedFull{countedStore: base, u: u, t: t}
 	case isUpdater || isToucher:
@@ -157,3 +160,8 @@ func (s *countedFull) Touch(ctx context.Context, key string, expires time.Time) 
 	s.c.n.Add(1)
 	return s.t.Touch(ctx, key, expires)
 }
+
+// countedNonBlocking keeps the NonBlocking marker of an in-memory store.
+type countedNonBlocking struct{ countedFull }
+
+func (*countedNonBlocking) NonBlocking() {}
