@@ -168,3 +168,31 @@ func FuzzDecodeB64(f *testing.F) {
 		}
 	})
 }
+
+// FuzzPeek: Peek never panics, never returns more than the limit, and for a
+// token that Decode accepts returns a prefix of the verified payload.
+func FuzzPeek(f *testing.F) {
+	v := loadCookieVectors(f)
+	for _, c := range append(v.Positive, v.Negative...) {
+		f.Add(c.Cookie, 64)
+	}
+	s := mustNew(f, Config{Keys: fuzzKeys})
+	now := time.Unix(1700000000, 0)
+	f.Add(s.Encode([]byte(compressiblePayload), now), 10)
+	f.Fuzz(func(t *testing.T, token string, limit int) {
+		if limit < 0 || limit > 1<<16 {
+			return
+		}
+		got, truncated, _, err := Peek(token, limit)
+		if len(got) > limit {
+			t.Fatalf("Peek returned %d bytes, limit %d", len(got), limit)
+		}
+		if err != nil {
+			return
+		}
+		full, _, _, derr := s.Decode(token, 0, now)
+		if derr == nil && (!bytes.HasPrefix(full, got) || truncated != (len(full) > limit)) {
+			t.Fatalf("Peek = %q (truncated %v), Decode = %q", got, truncated, full)
+		}
+	})
+}
