@@ -58,7 +58,7 @@ func (m *Manager) DeleteUserSessions(ctx context.Context, userID string, keep *S
 	}
 	n, err := ui.DeleteUserSessions(ctx, userID, except...)
 	if err != nil {
-		return n, storeErr("delete user sessions", err)
+		return n, redact(storeErr("delete user sessions", err), except...)
 	}
 	return n, nil
 }

@@ -22,8 +22,10 @@ func (m *Manager) open(s *Session) {
 	if m.cfg.Observer != nil {
 		start = time.Now()
 	}
-	if err := m.backend.open(s.ctx, s, token, m.cfg.Now()); err != nil {
-		m.rejected(s.ctx, s.req, err)
+	err := m.backend.open(s.ctx, s, token, m.cfg.Now())
+	s.loadErr = redact(s.loadErr, token)
+	if err != nil {
+		m.rejected(s.ctx, s.req, redact(err, token))
 		return
 	}
 	if s.hadCookie {
@@ -82,6 +84,7 @@ func (m *Manager) commitToken(ctx context.Context, s *Session) (tok Token, used 
 		start = time.Now()
 	}
 	tok, err = m.backend.commit(s.ctx, s, m.cfg.Now())
+	err = redact(err, s.id, s.token)
 	if m.cfg.Observer != nil {
 		m.observeCommit(s, tok, err, time.Since(start))
 	}

@@ -65,7 +65,7 @@ func (s *Session) Lock(wait time.Duration) error {
 		if errors.Is(err, context.DeadlineExceeded) && s.ctx.Err() == nil {
 			return fmt.Errorf("%w (waited %v): %w", ErrLockTimeout, wait, err)
 		}
-		return storeErr("lock", err)
+		return redact(storeErr("lock", err), s.id)
 	}
 	s.unlock = unlock
 	// Reload: the previous holder may have committed since we loaded.
@@ -84,7 +84,7 @@ func (s *Session) releaseLock() {
 	s.unlock = nil
 	ctx, cancel := bound(context.WithoutCancel(s.ctx), s.m.cfg.StoreTimeout)
 	defer cancel()
-	if err := unlock(ctx); err != nil {
+	if err := redact(unlock(ctx), s.id); err != nil {
 		// The lock expires by itself after LockTTL.
 		s.m.cfg.Logger.Warn("session lock not released; it expires by itself", "err", err, "path", pathOf(s.req))
 	}

@@ -134,7 +134,7 @@ func (b *serverBackend) open(ctx context.Context, s *Session, token string, now 
 		return ErrUnknownID
 	}
 	if err != nil {
-		s.loadErr = storeErr("load", err)
+		s.loadErr = redact(storeErr("load", err), id)
 		return nil
 	}
 	values, err := b.cfg.Serializer.Unmarshal(rec.Data)
@@ -227,7 +227,7 @@ func (b *serverBackend) create(ctx context.Context, s *Session, now time.Time) (
 		err = b.store.Save(ctx, key, rec)
 	}
 	if err != nil {
-		return Token{}, storeErr("save", err)
+		return Token{}, redact(storeErr("save", err), id)
 	}
 	if s.storeKey != "" {
 		if err := b.store.Delete(ctx, s.storeKey); err != nil {
