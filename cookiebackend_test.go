@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/flaskgo/session"
+	"github.com/flaskgo/session/seal"
 	"github.com/flaskgo/session/signer"
 )
 
@@ -195,6 +196,31 @@ func TestEncrypted(t *testing.T) {
 	serve(t, m, value, func(w http.ResponseWriter, r *http.Request) {
 		if session.From(r).Len() != 0 {
 			t.Error("expired sealed cookie accepted")
+		}
+	})
+}
+
+// A sealed cookie is bound to its cookie name: replayed into another
+// Manager's cookie that shares the key, it is rejected.
+func TestSealedCookieIsBoundToItsName(t *testing.T) {
+	a := newManager(t, session.Config{SecretKey: strongKey, Encrypted: true, CookieName: "a"})
+	var rejected error
+	b := newManager(t, session.Config{SecretKey: strongKey, Encrypted: true, CookieName: "b",
+		OnInvalidCookie: func(r *http.Request, err error) { rejected = err }})
+	token, _ := sessionCookie(t, serve(t, a, "", func(w http.ResponseWriter, r *http.Request) {
+		session.From(r).Set("role", "admin")
+	}), "a")
+	serve(t, b, token, func(w http.ResponseWriter, r *http.Request) {
+		if session.From(r).Has("role") {
+			t.Error("a token sealed for cookie a opened as cookie b")
+		}
+	})
+	if !errors.Is(rejected, seal.ErrDecrypt) {
+		t.Errorf("rejection = %v, want seal.ErrDecrypt", rejected)
+	}
+	serve(t, a, token, func(w http.ResponseWriter, r *http.Request) {
+		if session.From(r).GetString("role") != "admin" {
+			t.Error("the token does not open under its own name")
 		}
 	})
 }

@@ -72,7 +72,9 @@ func newBackend(r *rules) (backend, error) {
 		if err != nil {
 			return nil, err
 		}
-		return &cookieBackend{rules: r, codec: sealedCodec{s}}, nil
+		// Bind tokens to the cookie name: a sealed value cannot be replayed
+		// into another Manager's cookie that shares the key.
+		return &cookieBackend{rules: r, codec: sealedCodec{s.WithPurpose("flaskgo/session cookie " + cfg.CookieName)}}, nil
 	default:
 		s, err := signer.New(signer.Config{Keys: keys, Salt: cfg.Salt, Digest: cfg.Digest,
 			MinCompressLen: max(cfg.MinCompressSize, 0)})

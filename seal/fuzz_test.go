@@ -50,11 +50,14 @@ func FuzzOpen(f *testing.F) {
 }
 
 // sealRaw encrypts inner as it is, under s's first key.
-func sealRaw(s *Sealer, inner []byte) string {
+func sealRaw(s *Sealer, inner []byte) string { return sealRawVersion(s, version, inner) }
+
+// sealRawVersion is sealRaw with the token version v.
+func sealRawVersion(s *Sealer, v byte, inner []byte) string {
 	k := &s.keys[0]
 	hdr := make([]byte, headerLen)
-	hdr[0] = version
+	hdr[0] = v
 	copy(hdr[1:], k.id[:])
-	out := k.aead.Seal(hdr, hdr[1+idLen:], inner, hdr)
+	out := k.aead.Seal(hdr, hdr[1+idLen:], inner, s.additionalData(hdr))
 	return base64.RawURLEncoding.EncodeToString(out)
 }

@@ -6,10 +6,15 @@
 //
 // Token layout, base64url without padding (only A-Z a-z 0-9 - _):
 //
-//	version (1 byte, 1) | key id (4) | nonce (12) | AES-256-GCM ciphertext and tag
+//	version (1 byte, 2) | key id (4) | nonce (12) | AES-256-GCM ciphertext and tag
 //
-// The first 17 bytes are the GCM additional data, so none of them can be
-// changed without detection. The plaintext inside the ciphertext is
+// The GCM additional data is those first 17 bytes followed by the Sealer's
+// purpose (WithPurpose; the session Manager uses its cookie name), so none
+// of them can be changed without detection, and a token sealed for one
+// purpose does not open for another that shares the key. Version 1 tokens,
+// from before purposes were bound, have only the 17 bytes as additional data;
+// Open accepts them only while AcceptUnboundUntil allows. The plaintext
+// inside the ciphertext is
 //
 //	flags (1; bit 0 = zlib) | issued-at (8, Unix s) | expires (8, Unix s; 0 = never) | body
 //
@@ -62,7 +67,8 @@ const (
 	// MaxPlaintextLen caps the size of an inflated plaintext.
 	MaxPlaintextLen = 1 << 20
 
-	version    = 1
+	version    = 2
+	versionV1  = 1 // unbound: additional data without the purpose
 	idLen      = 4
 	nonceLen   = 12
 	headerLen  = 1 + idLen + nonceLen
@@ -94,7 +100,9 @@ var (
 
 // Sealer seals and opens tokens with a fixed set of keys.
 type Sealer struct {
-	keys []sealKey
+	keys         []sealKey
+	purpose      []byte
+	unboundUntil time.Time // version 1 tokens open before this instant
 }
 
 type sealKey struct {
@@ -131,6 +139,32 @@ func New(keys [][]byte) (*Sealer, error) {
 	return s, nil
 }
 
+// WithPurpose returns a Sealer with the same keys whose tokens are bound to
+// purpose: a token opens only with a Sealer of the same purpose.
+func (s *Sealer) WithPurpose(purpose string) *Sealer {
+	c := *s
+	c.purpose = []byte(purpose)
+	return &c
+}
+
+// AcceptUnboundUntil returns a Sealer with the same keys and purpose that
+// also opens version 1 tokens, sealed before purposes were bound, while now
+// is before t: the rotation window after an upgrade. Such tokens open for
+// any purpose; after t they are ErrMalformed.
+func (s *Sealer) AcceptUnboundUntil(t time.Time) *Sealer {
+	c := *s
+	c.unboundUntil = t
+	return &c
+}
+
+// additionalData is the GCM additional data of a token with this header.
+func (s *Sealer) additionalData(header []byte) []byte {
+	if header[0] == versionV1 {
+		return header
+	}
+	return append(header[:len(header):len(header)], s.purpose...)
+}
+
 // Seal encrypts plaintext and returns a URL- and cookie-safe token. issuedAt
 // (now) and expires are stored inside the ciphertext in whole seconds; a zero
 // expires means the token does not expire. The plaintext is never
@@ -159,7 +193,7 @@ func (s *Sealer) Seal(plaintext []byte, now, expires time.Time) string {
 	binary.BigEndian.PutUint64(inner[9:], uint64(exp))
 	inner = append(inner, body...)
 	// Seal in place: the inner plaintext starts right after the header.
-	out = k.aead.Seal(out[:headerLen], nonce, inner, out[:headerLen])
+	out = k.aead.Seal(out[:headerLen], nonce, inner, s.additionalData(out[:headerLen]))
 	return base64.RawURLEncoding.EncodeToString(out)
 }
 
@@ -186,7 +220,12 @@ func (s *Sealer) Open(token string, now time.Time) (plaintext []byte, issuedAt t
 	if len(raw) < minSealed {
 		return nil, time.Time{}, -1, fmt.Errorf("%w: %d bytes, need at least %d", ErrMalformed, len(raw), minSealed)
 	}
-	if raw[0] != version {
+	switch {
+	case raw[0] == version:
+	case raw[0] == versionV1 && now.Before(s.unboundUntil):
+	case raw[0] == versionV1:
+		return nil, time.Time{}, -1, fmt.Errorf("%w: version 1 token (not bound to a purpose) outside the AcceptUnboundUntil window", ErrMalformed)
+	default:
 		return nil, time.Time{}, -1, fmt.Errorf("%w: unknown version %d", ErrMalformed, raw[0])
 	}
 	header, nonce, ct := raw[:headerLen], raw[1+idLen:headerLen], raw[headerLen:]
@@ -202,7 +241,7 @@ func (s *Sealer) Open(token string, now time.Time) (plaintext []byte, issuedAt t
 		known = true
 		// Decrypt into a fresh buffer: ct must stay intact in case a second
 		// key shares the id.
-		if pt, err := k.aead.Open(nil, nonce, ct, header); err == nil {
+		if pt, err := k.aead.Open(nil, nonce, ct, s.additionalData(header)); err == nil {
 			inner, keyIndex = pt, i
 			break
 		}
@@ -218,7 +257,7 @@ func (s *Sealer) Open(token string, now time.Time) (plaintext []byte, issuedAt t
 	issuedAt = time.Unix(int64(binary.BigEndian.Uint64(inner[1:])), 0).UTC()
 	exp := int64(binary.BigEndian.Uint64(inner[9:]))
 	body := inner[innerLen:]
-	if flags&^flagZlib != 0 {
+	if flags&^flagZlib != 0 || raw[0] == version && flags != 0 {
 		return nil, issuedAt, -1, fmt.Errorf("%w: unknown flags %#x", ErrMalformed, flags)
 	}
 	if exp != 0 && now.Unix() > exp {

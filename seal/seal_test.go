@@ -81,7 +81,7 @@ func TestTokenLayout(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if raw[0] != 1 {
+	if raw[0] != 2 {
 		t.Errorf("version = %d", raw[0])
 	}
 	// Key id: SHA-256 of the derived AES key, first 4 bytes; recomputed here
@@ -114,7 +114,7 @@ func TestNeverCompresses(t *testing.T) {
 	}
 	old := sealZlib(s, big)
 	for _, tok := range []string{tok, old} {
-		if got, _, _, err := s.Open(tok, t0); err != nil || !bytes.Equal(got, big) {
+		if got, _, _, err := s.AcceptUnboundUntil(t0.Add(time.Hour)).Open(tok, t0); err != nil || !bytes.Equal(got, big) {
 			t.Fatalf("Open: %v", err)
 		}
 	}
@@ -229,15 +229,15 @@ func TestTruncated(t *testing.T) {
 func TestMalformed(t *testing.T) {
 	s := mustNew(t, key(1))
 	raw, _ := base64.RawURLEncoding.DecodeString(s.Seal(session, t0, time.Time{}))
-	v2 := append([]byte(nil), raw...)
-	v2[0] = 2
+	v3 := append([]byte(nil), raw...)
+	v3[0] = 3
 	for name, tok := range map[string]string{
 		"empty":          "",
 		"too long":       strings.Repeat("A", MaxTokenLen+1),
 		"padding":        base64.URLEncoding.EncodeToString(raw[:len(raw)-1]),
 		"std alphabet":   strings.Repeat("+/", 40),
 		"signed cookie":  "eyJ1c2VyX2lkIjo0Mn0.ZVPxAA.itvFvNfEkppHHfo_ybv2EwhU7N8",
-		"version 2":      base64.RawURLEncoding.EncodeToString(v2),
+		"version 3":      base64.RawURLEncoding.EncodeToString(v3),
 		"header only":    base64.RawURLEncoding.EncodeToString(raw[:17]),
 		"one byte short": base64.RawURLEncoding.EncodeToString(raw[:17+17+16-1]),
 	} {
@@ -288,7 +288,7 @@ func TestInflateLimit(t *testing.T) {
 	s := mustNew(t, key(1))
 	for _, n := range []int{MaxPlaintextLen, MaxPlaintextLen + 1} {
 		tok := sealZlib(s, make([]byte, n))
-		p, _, _, err := s.Open(tok, t0)
+		p, _, _, err := s.AcceptUnboundUntil(t0.Add(time.Hour)).Open(tok, t0)
 		if n <= MaxPlaintextLen && (err != nil || len(p) != n) {
 			t.Errorf("n=%d: len %d, err %v", n, len(p), err)
 		}
@@ -323,8 +323,8 @@ func TestConcurrentUse(t *testing.T) {
 	}
 }
 
-// sealZlib seals plaintext compressed, with the zlib flag, as versions
-// before Seal stopped compressing did.
+// sealZlib seals plaintext compressed, with the zlib flag, as a version 1
+// token: what versions before Seal stopped compressing made.
 func sealZlib(s *Sealer, plaintext []byte) string {
 	var z bytes.Buffer
 	zw := zlib.NewWriter(&z)
@@ -333,5 +333,37 @@ func sealZlib(s *Sealer, plaintext []byte) string {
 	inner := make([]byte, innerLen, innerLen+z.Len())
 	inner[0] = flagZlib
 	binary.BigEndian.PutUint64(inner[1:], uint64(t0.Unix()))
-	return sealRaw(s, append(inner, z.Bytes()...))
+	return sealRawVersion(s, versionV1, append(inner, z.Bytes()...))
+}
+
+func TestPurposeBinding(t *testing.T) {
+	a := mustNew(t, key(1)).WithPurpose("cookie a")
+	b := mustNew(t, key(1)).WithPurpose("cookie b")
+	tok := a.Seal(session, t0, time.Time{})
+	if got, _, _, err := a.Open(tok, t0); err != nil || !bytes.Equal(got, session) {
+		t.Fatalf("same purpose: %v", err)
+	}
+	if _, _, _, err := b.Open(tok, t0); !errors.Is(err, ErrDecrypt) {
+		t.Errorf("another purpose, same key: err = %v, want ErrDecrypt", err)
+	}
+	if _, _, _, err := mustNew(t, key(1)).Open(tok, t0); !errors.Is(err, ErrDecrypt) {
+		t.Errorf("no purpose: err = %v, want ErrDecrypt", err)
+	}
+}
+
+func TestUnboundVersion1Window(t *testing.T) {
+	s := mustNew(t, key(1)).WithPurpose("cookie a")
+	inner := make([]byte, innerLen, innerLen+len(session))
+	binary.BigEndian.PutUint64(inner[1:], uint64(t0.Unix()))
+	old := sealRawVersion(s, versionV1, append(inner, session...))
+	if _, _, _, err := s.Open(old, t0); !errors.Is(err, ErrMalformed) {
+		t.Errorf("v1 token without a window: err = %v, want ErrMalformed", err)
+	}
+	w := s.AcceptUnboundUntil(t0.Add(time.Hour))
+	if got, _, _, err := w.Open(old, t0); err != nil || !bytes.Equal(got, session) {
+		t.Errorf("v1 token inside the window: %q, %v", got, err)
+	}
+	if _, _, _, err := w.Open(old, t0.Add(2*time.Hour)); !errors.Is(err, ErrMalformed) {
+		t.Errorf("v1 token after the window: err = %v, want ErrMalformed", err)
+	}
 }
