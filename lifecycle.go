@@ -36,7 +36,7 @@ func (m *Manager) open(s *Session) {
 // commit applies the save rules and writes the resulting cookie into h.
 // The middleware calls it once per request.
 func (m *Manager) commit(h http.Header, s *Session) error {
-	tok, used, err := m.commitToken(nil, s)
+	tok, used, err := m.commitToken(s.ctx, s)
 	if err != nil {
 		return err
 	}
@@ -56,7 +56,6 @@ func (m *Manager) commit(h http.Header, s *Session) error {
 // commitToken applies the save rules, once: what every mode and every way
 // in (middleware or Commit) goes through. used reports that the session
 // was used, or refreshed: the response then depends on the token (Vary).
-// A nil ctx keeps the session's own.
 func (m *Manager) commitToken(ctx context.Context, s *Session) (tok Token, used bool, err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -65,9 +64,7 @@ func (m *Manager) commitToken(ctx context.Context, s *Session) (tok Token, used 
 	}
 	defer s.releaseLock() // after the commit, whatever its outcome
 	s.committed = true
-	if ctx != nil {
-		s.ctx = ctx
-	}
+	s.ctx = ctx
 	if !s.loaded {
 		// Untouched. Flask still re-issues a permanent session on every
 		// request; decode only when the token may hold "_permanent".
