@@ -119,6 +119,16 @@ type Config struct {
 	// stored next to attacker-chosen values.
 	Encrypted bool
 
+	// Revocations, when set in a cookie mode, makes logout stick: every
+	// session gets a random id (KeySessionID) in its payload; Destroy and
+	// Renew record the old id as revoked in this store, so that every copy
+	// of the old cookie is refused; DeleteUserSessions ends all of a user's
+	// cookie sessions. Each request that uses a session reads one small
+	// record (none when unset); if the store fails, the request fails (503)
+	// rather than let a revoked cookie back in. Any Store works; records
+	// expire after Lifetime. Flask apps sharing the cookie see the "_sid" key.
+	Revocations Store
+
 	// Store, when set, keeps session data on the server; the cookie carries
 	// only a random session id.
 	Store Store
@@ -274,6 +284,9 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if err := c.checkKeyStrength(); err != nil {
 		return c, err
+	}
+	if c.Revocations != nil && c.Store != nil {
+		return bad("Revocations is for cookie sessions; a server-side Store already ends a session for good on Destroy")
 	}
 	if c.Encrypted && c.Store != nil {
 		return bad("Encrypted and Store exclude each other: a server-side session keeps only an id in the cookie")

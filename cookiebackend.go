@@ -1,6 +1,7 @@
 package session
 
 import (
+	"errors"
 	"context"
 	"fmt"
 	"time"
@@ -16,6 +17,7 @@ import (
 type cookieBackend struct {
 	*rules
 	codec cookieCodec
+	rev   *revocations // nil unless Config.Revocations
 }
 
 // cookieCodec turns a session payload into a cookie value and back.
@@ -32,7 +34,7 @@ type cookieCodec interface {
 
 func (b *cookieBackend) mode() Mode { return b.codec.mode() }
 
-func (b *cookieBackend) open(_ context.Context, s *Session, token string, now time.Time) error {
+func (b *cookieBackend) open(ctx context.Context, s *Session, token string, now time.Time) error {
 	payload, madeAt, keyIndex, err := b.codec.decode(token, b.cfg.Lifetime, now)
 	if err != nil {
 		return err
@@ -46,6 +48,16 @@ func (b *cookieBackend) open(_ context.Context, s *Session, token string, now ti
 	}
 	if err := b.checkCreated(values, now); err != nil {
 		return err
+	}
+	if b.rev != nil {
+		if err := b.rev.check(ctx, values, madeAt); errors.Is(err, ErrStore) {
+			s.loadErr = err // fail closed, and loudly: the commit fails too
+			return nil
+		} else if err != nil {
+			return err
+		}
+		s.revokeSID, _ = values[KeySessionID].(string)
+		s.revokeUID = b.userIDOf(values)
 	}
 	s.values = values
 	s.hadCookie = true
@@ -61,7 +73,16 @@ func (b *cookieBackend) untouchedMayRefresh(token string) bool {
 // commit is Flask's save_session: delete the cookie of a session emptied on
 // this request, and (re)issue it when modified, refreshed, verified by a
 // fallback key or kept alive by an idle timeout.
-func (b *cookieBackend) commit(_ context.Context, s *Session, now time.Time) (Token, error) {
+func (b *cookieBackend) commit(ctx context.Context, s *Session, now time.Time) (Token, error) {
+	if s.loadErr != nil {
+		return Token{}, s.loadErr
+	}
+	if b.rev != nil && s.renew && s.hadCookie {
+		// Renew and Destroy retire the incoming cookie and every copy of it.
+		if err := b.rev.revokeSession(detach(ctx), s.revokeSID, s.revokeUID, now); err != nil {
+			return Token{}, err
+		}
+	}
 	if b.empty(s.values, false) {
 		if s.modified() {
 			s.commitOp = OpCookieDeleted
@@ -74,6 +95,9 @@ func (b *cookieBackend) commit(_ context.Context, s *Session, now time.Time) (To
 		return Token{}, nil
 	}
 	b.stampCreated(s.values, now)
+	if _, ok := s.values[KeySessionID]; b.rev != nil && (!ok || s.renew) {
+		s.values[KeySessionID] = newSessionID()
+	}
 	payload, err := taggedjson.Marshal(s.values)
 	if err != nil {
 		return Token{}, fmt.Errorf("%w: %w", errEncode, err)

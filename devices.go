@@ -42,7 +42,20 @@ func (m *Manager) UserSessions(ctx context.Context, userID string) ([]RecordInfo
 
 // DeleteUserSessions ends every stored session of userID except keep ("log
 // out my other devices"); keep may be nil. It reports how many it ended.
+//
+// In a cookie mode with Config.Revocations it ends every cookie session of
+// userID signed before now, except keep, which is re-issued on this
+// response; it cannot count them and reports 0.
 func (m *Manager) DeleteUserSessions(ctx context.Context, userID string, keep *Session) (int, error) {
+	if cb, ok := m.backend.(*cookieBackend); ok && cb.rev != nil {
+		if err := cb.rev.revokeUser(ctx, userID, m.cfg.Now()); err != nil {
+			return 0, err
+		}
+		if keep != nil {
+			keep.Renew()
+		}
+		return 0, nil
+	}
 	ui, err := m.userIndex("DeleteUserSessions")
 	if err != nil {
 		return 0, err

@@ -74,13 +74,13 @@ func newBackend(r *rules) (backend, error) {
 		}
 		// Bind tokens to the cookie name: a sealed value cannot be replayed
 		// into another Manager's cookie that shares the key.
-		return &cookieBackend{rules: r, codec: sealedCodec{s.WithPurpose("flaskgo/session cookie " + cfg.CookieName)}}, nil
+		return &cookieBackend{rules: r, codec: sealedCodec{s.WithPurpose("flaskgo/session cookie " + cfg.CookieName)}, rev: newRevocations(r)}, nil
 	default:
 		s, err := signer.New(signer.Config{Keys: keys, Salt: cfg.Salt, Digest: cfg.Digest,
 			MinCompressLen: max(cfg.MinCompressSize, 0)})
 		if err != nil {
 			return nil, err
 		}
-		return &cookieBackend{rules: r, codec: signedCodec{s}}, nil
+		return &cookieBackend{rules: r, codec: signedCodec{s}, rev: newRevocations(r)}, nil
 	}
 }

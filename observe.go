@@ -78,6 +78,7 @@ const (
 	ReasonUnknownID       Reason = "unknown_id"
 	ReasonIdleTimeout     Reason = "idle_timeout"
 	ReasonAbsoluteTimeout Reason = "absolute_timeout"
+	ReasonRevoked         Reason = "revoked"
 	ReasonStoreError      Reason = "store_error"
 	ReasonTooLarge        Reason = "too_large"
 	ReasonEncodeError     Reason = "encode_error"
@@ -130,6 +131,8 @@ func reasonOf(err error) Reason {
 		return ReasonAbsoluteTimeout
 	case errors.Is(err, ErrUnknownID):
 		return ReasonUnknownID
+	case errors.Is(err, ErrRevoked):
+		return ReasonRevoked
 	case errors.Is(err, ErrStore):
 		return ReasonStoreError
 	case errors.Is(err, ErrTooLarge):

@@ -19,7 +19,7 @@ type rules struct {
 // server-side modes ignore the flag.
 func (r *rules) empty(values map[string]any, ignorePermanent bool) bool {
 	for k := range values {
-		if k == KeyCreated || (ignorePermanent && k == KeyPermanent) {
+		if hidden(k) || (ignorePermanent && k == KeyPermanent) {
 			continue
 		}
 		return false

@@ -66,8 +66,14 @@ type Session struct {
 
 	commitOp string // what the commit did (OpCookieWritten, ...), for the Observer
 
+	revokeSID, revokeUID string // cookie modes with Revocations: the incoming session's id and user
+
 	outer *Session // the session of an enclosing Manager, if any
 }
+
+// hidden reports the keys this package keeps for itself, which Keys and Len
+// do not show.
+func hidden(k string) bool { return k == KeyCreated || k == KeySessionID }
 
 // Flash is one flash message.
 type Flash struct {
@@ -210,7 +216,7 @@ func (s *Session) Keys() []string {
 	s.load()
 	keys := make([]string, 0, len(s.values))
 	for k := range s.values {
-		if k != KeyCreated {
+		if !hidden(k) {
 			keys = append(keys, k)
 		}
 	}
@@ -223,9 +229,11 @@ func (s *Session) Len() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.load()
-	n := len(s.values)
-	if _, ok := s.values[KeyCreated]; ok {
-		n--
+	n := 0
+	for k := range s.values {
+		if !hidden(k) {
+			n++
+		}
 	}
 	return n
 }
