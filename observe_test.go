@@ -48,11 +48,11 @@ func (r *recorder) take() string {
 	return strings.Join(out, " ")
 }
 
-func TestObserverCookieMode(t *testing.T) {
-	rec := &recorder{}
-	c := newClock()
-	m := newManager(t, session.Config{Observer: rec, Now: c.Now, IdleTimeout: time.Hour})
-	step := func(name, cookie string, h func(s *session.Session), want string) string {
+// stepper returns a function that runs one request through m with cookie
+// ("" for none), checks the events rec saw (sorted "kind/reason/op=count"),
+// and returns the session cookie the response set.
+func stepper(t *testing.T, m *session.Manager, rec *recorder) func(name, cookie string, h func(s *session.Session), want string) string {
+	return func(name, cookie string, h func(s *session.Session), want string) string {
 		t.Helper()
 		out, _ := sessionCookie(t, serve(t, m, cookie, func(w http.ResponseWriter, r *http.Request) {
 			if h != nil {
@@ -64,6 +64,13 @@ func TestObserverCookieMode(t *testing.T) {
 		}
 		return out
 	}
+}
+
+func TestObserverCookieMode(t *testing.T) {
+	rec := &recorder{}
+	c := newClock()
+	m := newManager(t, session.Config{Observer: rec, Now: c.Now, IdleTimeout: time.Hour})
+	step := stepper(t, m, rec)
 	cookie := step("log in", "", func(s *session.Session) { s.Set("_user_id", "ann") },
 		"committed/cookie_written=1 created=1")
 	step("untouched", cookie, nil, "")
@@ -94,18 +101,7 @@ func TestObserverServerSide(t *testing.T) {
 	ms := memstore.New()
 	t.Cleanup(func() { ms.Close() })
 	m := newManager(t, session.Config{Observer: rec, Store: ms})
-	step := func(name, cookie string, h func(s *session.Session), want string) string {
-		t.Helper()
-		out, _ := sessionCookie(t, serve(t, m, cookie, func(w http.ResponseWriter, r *http.Request) {
-			if h != nil {
-				h(session.From(r))
-			}
-		}), "session")
-		if got := rec.take(); got != want {
-			t.Errorf("%s: events\n got %s\nwant %s", name, got, want)
-		}
-		return out
-	}
+	step := stepper(t, m, rec)
 	cookie := step("log in", "", func(s *session.Session) { s.Set("_user_id", "ann") },
 		"committed/record_saved=1 created=1 store_call/save_if_version/ok=1")
 	step("write", cookie, func(s *session.Session) { s.Set("cart", 1) },

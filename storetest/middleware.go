@@ -38,23 +38,7 @@ func RunMiddleware(t *testing.T, h Harness) {
 		needUpdater(t, st)
 		cookie := start(t, m)
 		const n = 200
-		var wg sync.WaitGroup
-		errs := make(chan error, n)
-		for i := 0; i < n; i++ {
-			wg.Add(1)
-			go func(i int) {
-				defer wg.Done()
-				rec := request(m, cookie, func(s *session.Session) { s.Set(fmt.Sprintf("k%03d", i), i) })
-				if rec.Code != 200 {
-					errs <- fmt.Errorf("request %d: status %d: %s", i, rec.Code, rec.Body)
-				}
-			}(i)
-		}
-		wg.Wait()
-		close(errs)
-		for err := range errs {
-			t.Error(err)
-		}
+		concurrently(t, m, cookie, n, func(i int, s *session.Session) { s.Set(fmt.Sprintf("k%03d", i), i) })
 		request(m, cookie, func(s *session.Session) {
 			missing := 0
 			for i := 0; i < n; i++ {
@@ -73,25 +57,9 @@ func RunMiddleware(t *testing.T, h Harness) {
 		needUpdater(t, st)
 		cookie := start(t, m)
 		const n = 200
-		var wg sync.WaitGroup
-		errs := make(chan error, n)
-		for i := 0; i < n; i++ {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				rec := request(m, cookie, func(s *session.Session) {
-					session.Update(s, "counter", func(old int) int { return old + 1 })
-				})
-				if rec.Code != 200 {
-					errs <- fmt.Errorf("status %d: %s", rec.Code, rec.Body)
-				}
-			}()
-		}
-		wg.Wait()
-		close(errs)
-		for err := range errs {
-			t.Error(err)
-		}
+		concurrently(t, m, cookie, n, func(_ int, s *session.Session) {
+			session.Update(s, "counter", func(old int) int { return old + 1 })
+		})
 		request(m, cookie, func(s *session.Session) {
 			if got, _ := session.Get[int](s, "counter"); got != n {
 				t.Errorf("counter = %d after %d concurrent Update(+1), want %d", got, n, n)
@@ -196,6 +164,30 @@ func RunMiddleware(t *testing.T, h Harness) {
 }
 
 // start creates a session holding user=alice and returns its cookie value.
+// concurrently runs n overlapping requests of the visitor holding cookie,
+// request i running f(i, its session), and fails t for any that did not
+// answer 200.
+func concurrently(t *testing.T, m *session.Manager, cookie string, n int, f func(i int, s *session.Session)) {
+	t.Helper()
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			rec := request(m, cookie, func(s *session.Session) { f(i, s) })
+			if rec.Code != 200 {
+				errs <- fmt.Errorf("request %d: status %d: %s", i, rec.Code, rec.Body)
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+}
+
 func start(t *testing.T, m *session.Manager) string {
 	t.Helper()
 	rec := request(m, "", func(s *session.Session) { s.Set("user", "alice") })
