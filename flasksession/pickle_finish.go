@@ -11,7 +11,8 @@ import (
 
 // finisher turns the unpickled object graph into session values.
 type finisher struct {
-	budget int
+	budget int          // values left
+	bytes  int          // bytes of strings and bytes left
 	active map[any]bool // containers being converted, to refuse cycles
 }
 
@@ -58,6 +59,10 @@ func (f *finisher) value(v any, depth int) (any, error) {
 		return nil, &finishError{ErrTooLarge, "the pickle refers to its containers so often that it would expand to too many values"}
 	}
 	switch x := v.(type) {
+	case string:
+		return x, f.spend(len(x))
+	case []byte:
+		return x, f.spend(len(x))
 	case *pyDict:
 		if err := f.enter(x, depth); err != nil {
 			return nil, err
@@ -99,4 +104,12 @@ func (f *finisher) value(v any, depth int) (any, error) {
 		return nil, &finishError{ErrUnsupportedValue, "a " + pyTypeName(v) + " object is not a session value Go can hold"}
 	}
 	return v, nil
+}
+
+// spend counts n bytes of string data against the byte budget.
+func (f *finisher) spend(n int) error {
+	if f.bytes -= n; f.bytes < 0 {
+		return &finishError{ErrTooLarge, "the pickle refers to its strings so often that it would expand to too many bytes"}
+	}
+	return nil
 }

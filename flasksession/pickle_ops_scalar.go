@@ -75,6 +75,11 @@ func (u *unpickler) scalarOp(c byte) error {
 		if err != nil {
 			return err
 		}
+		// Refuse by size before any conversion: Python itself refuses ints
+		// of more than 4300 decimal digits (about 1786 bytes) in text.
+		if n > maxLongBytes {
+			return u.fail(ErrUnsupportedValue, "integer of %d bytes: more than %d decimal digits", n, maxIntDigits)
+		}
 		b, err := u.read(n)
 		if err != nil {
 			return err

@@ -2,6 +2,7 @@ package flasksession
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/flaskgo/session/taggedjson"
 )
@@ -35,10 +36,11 @@ func (Pickle) Unmarshal(data []byte) (map[string]any, error) {
 	if !ok {
 		return nil, &DecodeError{Format: "pickle", Offset: u.op, Msg: "the pickled value is " + pyTypeName(v) + ", not a dict", Err: ErrNotMap}
 	}
-	// A pickle may refer to one container many times (memo GET), and each
-	// reference becomes a copy here, so a small pickle could describe an
-	// exponentially large value. Real sessions stay far below this budget.
-	f := finisher{budget: 8*len(data) + 1<<16, active: make(map[any]bool)}
+	// A pickle may refer to one container or string many times (memo GET),
+	// and each reference becomes a copy here, so a small pickle could
+	// describe an exponentially large value. The budgets count values and
+	// the bytes of strings; real sessions stay far below both.
+	f := finisher{budget: 8*len(data) + 1<<16, bytes: 16*len(data) + 1<<20, active: make(map[any]bool)}
 	out, err := f.value(d, 0)
 	if err != nil {
 		return nil, &DecodeError{Format: "pickle", Offset: u.op, Msg: err.Error(), Err: sentinelOf(err)}
@@ -121,8 +123,15 @@ type unpickler struct {
 	memo  map[int64]any
 }
 
+// maxErrorMsg caps an error message: they quote pieces of untrusted input.
+const maxErrorMsg = 240
+
 func (u *unpickler) fail(err error, format string, args ...any) error {
-	return &DecodeError{Format: "pickle", Offset: u.op, Msg: fmt.Sprintf(format, args...), Err: err}
+	msg := fmt.Sprintf(format, args...)
+	if len(msg) > maxErrorMsg {
+		msg = strings.ToValidUTF8(msg[:maxErrorMsg], "") + "…"
+	}
+	return &DecodeError{Format: "pickle", Offset: u.op, Msg: msg, Err: err}
 }
 
 func (u *unpickler) truncated() error {

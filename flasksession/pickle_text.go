@@ -37,6 +37,10 @@ func (u *unpickler) textFloat(s string) (float64, error) {
 	return f, nil
 }
 
+// maxLongBytes is the size of a LONG1/LONG4 integer beyond which it has more
+// than maxIntDigits decimal digits: 256^1786 > 10^4300.
+const maxLongBytes = 1786
+
 // decodeLong reads a little-endian two's complement integer (LONG1/LONG4).
 func decodeLong(b []byte) any {
 	if len(b) <= 8 {
