@@ -189,7 +189,7 @@ func TestBrowser(t *testing.T) {
 		if c == nil {
 			t.Fatal("no session cookie")
 		}
-		b.setSessionCookie(c, flip(c.Value))
+		b.setSessionCookie(c, flipSignature(c.Value))
 		if status := b.open("/inspect"); status != 200 {
 			t.Fatalf("tampered cookie: status %d, want 200", status)
 		}

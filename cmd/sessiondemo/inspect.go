@@ -45,6 +45,11 @@ type inspectData struct {
 	Secret string // a hint about the key, never the key
 }
 
+// maxRawShown bounds how much of the raw cookie the page echoes: browsers
+// send at most about 4 KB, but a script may send up to the server's header
+// limit.
+const maxRawShown = 8 << 10
+
 // maxUnverifiedShown bounds what the inspector shows of a cookie it did not
 // verify: never more is inflated, and it is not pretty-printed.
 const maxUnverifiedShown = 4 << 10
@@ -91,7 +96,10 @@ func (a *app) inspect(w http.ResponseWriter, r *http.Request) {
 		d.Kind = "cookie"
 		a.inspectCookie(in, err, now, &d)
 	}
-	p := a.base(r, "inspect", "Inspector")
+	if len(d.Raw) > maxRawShown {
+		d.Raw = fmt.Sprintf("%s… (%d more bytes not shown)", d.Raw[:maxRawShown], len(d.Raw)-maxRawShown)
+	}
+	p := a.base(w, r, "inspect", "Inspector")
 	p.Data = d
 	a.render(w, r, http.StatusOK, "inspect", p)
 }
@@ -134,7 +142,7 @@ func (a *app) inspectCookie(in session.Inspection, err error, now time.Time, d *
 	if truncated {
 		d.Payload += fmt.Sprintf(" … (cut at %d bytes)", maxUnverifiedShown)
 	}
-	d.SignedAt = fmtTime(signedAt)
+	d.SignedAt = fmtTime(signedAt) + " (claimed by the cookie, not verified)"
 	d.Age = ago(now.Sub(signedAt))
 }
 
@@ -287,7 +295,7 @@ func (a *app) devices(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	}
-	p := a.base(r, "devices", "Devices")
+	p := a.base(w, r, "devices", "Devices")
 	p.Data = d
 	a.render(w, r, http.StatusOK, "devices", p)
 }
