@@ -70,6 +70,7 @@ type app struct {
 	spec    storeSpec
 	mgr     *session.Manager
 	csrf    *csrfGuard
+	logins  *loginLimiter
 	store   openedStore
 	pages   map[string]*template.Template
 	log     *slog.Logger
@@ -92,7 +93,7 @@ func newApp(ctx context.Context, cfg Config) (*app, error) {
 	if err != nil {
 		return nil, err
 	}
-	a := &app{cfg: cfg, spec: spec, log: cfg.Logger, csrf: newCSRFGuard(cfg.Secret)}
+	a := &app{cfg: cfg, spec: spec, log: cfg.Logger, csrf: newCSRFGuard(cfg.Secret), logins: newLoginLimiter(cfg.Now)}
 	if a.pages, err = parseTemplates(); err != nil {
 		return nil, err
 	}
@@ -485,12 +486,29 @@ func (a *app) login(w http.ResponseWriter, r *http.Request) {
 	s := session.From(r)
 	lang := langOf(s)
 	name := strings.ToLower(strings.TrimSpace(r.PostForm.Get("username")))
+	if len(name) > 64 {
+		name = name[:64] // no demo name is longer; bounds the throttle's keys and the log
+	}
+	client := clientKey(r)
+	if wait, ok := a.logins.allow(name, client); !ok {
+		secs := retrySeconds(wait)
+		a.log.Warn("login throttled", "user", name, "client", client, "retry_after", secs)
+		w.Header().Set("Retry-After", strconv.Itoa(secs))
+		a.fail(w, r, http.StatusTooManyRequests, tr(lang, "Too many login attempts. Try again in %d seconds.", secs))
+		return
+	}
+	release, ok := a.logins.hashSlot(r.Context())
+	if !ok {
+		a.logins.refund(name, client)
+		a.log.Warn("login refused: every password-hash slot is busy", "client", client)
+		w.Header().Set("Retry-After", "1")
+		a.fail(w, r, http.StatusServiceUnavailable, tr(lang, "Too many logins are being checked right now. Try again in a moment."))
+		return
+	}
 	u := authenticate(name, r.PostForm.Get("password"))
+	release()
 	if u == nil {
-		if len(name) > 64 {
-			name = name[:64]
-		}
-		a.log.Info("login failed", "user", name)
+		a.log.Info("login failed", "user", name, "client", client)
 		flash(s, tr(lang, "Unknown user name or wrong password."), "error")
 		redirect(w, r, "/login")
 		return
@@ -498,6 +516,7 @@ func (a *app) login(w http.ResponseWriter, r *http.Request) {
 	// A new privilege level gets a new session id (server-side) or a fresh
 	// signature, and a new CSRF nonce (the token also binds the user id):
 	// nothing an attacker planted before the login stays valid after it.
+	a.logins.refund(name, "")
 	s.Renew()
 	s.Set(keyUser, u.ID)
 	a.csrf.renew(w)
