@@ -140,7 +140,7 @@ func (a *app) routes() http.Handler {
 	mux.HandleFunc("GET /devices", a.devices)
 	mux.HandleFunc("POST /devices/logout-others", a.logoutOthers)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		a.fail(w, r, http.StatusNotFound, "There is no page at "+r.URL.Path+".")
+		a.fail(w, r, http.StatusNotFound, tr(langOf(session.From(r)), "There is no page at %s.", r.URL.Path))
 	})
 
 	// Static files bypass the session middleware: they never need the
@@ -376,9 +376,10 @@ type errorData struct {
 }
 
 // fail answers with the error page, in the visitor's language and theme.
+// A message that is a key of translations is translated here.
 func (a *app) fail(w http.ResponseWriter, r *http.Request, status int, message string) {
 	p := a.base(w, r, "", http.StatusText(status))
-	p.Data = errorData{Status: status, Heading: http.StatusText(status), Message: message}
+	p.Data = errorData{Status: status, Heading: http.StatusText(status), Message: p.T(message)}
 	a.render(w, r, status, "error", p)
 }
 
@@ -502,7 +503,7 @@ func (a *app) login(w http.ResponseWriter, r *http.Request) {
 		a.logins.refund(name, client)
 		a.log.Warn("login refused: every password-hash slot is busy", "client", client)
 		w.Header().Set("Retry-After", "1")
-		a.fail(w, r, http.StatusServiceUnavailable, tr(lang, "Too many logins are being checked right now. Try again in a moment."))
+		a.fail(w, r, http.StatusServiceUnavailable, "Too many logins are being checked right now. Try again in a moment.")
 		return
 	}
 	u := authenticate(name, r.PostForm.Get("password"))

@@ -431,8 +431,8 @@ func TestInspector(t *testing.T) {
 		if !regexp.MustCompile(`id="inspect-store-key">session:[0-9a-f]{64}<`).MatchString(body) {
 			t.Errorf("no store key shown")
 		}
-		if !regexp.MustCompile(`id="inspect-ttl">(744h0m0s|743h59m5\ds) `).MatchString(body) {
-			t.Errorf("TTL is not about 31 days")
+		if !strings.Contains(body, `id="inspect-ttl">31 days `) {
+			t.Errorf("TTL is not written as 31 days")
 		}
 		if !strings.Contains(body, `&#34;_user_id&#34;: &#34;bob&#34;`) || !strings.Contains(body, "a persistent cookie") {
 			t.Errorf("the stored record is not shown")
@@ -471,7 +471,7 @@ func TestDevices(t *testing.T) {
 	}
 
 	page := laptop.submit("/devices/logout-others", nil)
-	if f := flashes(page.body); len(f) != 1 || f[0] != "success: Logged out 1 other session(s)." {
+	if f := flashes(page.body); len(f) != 1 || f[0] != "success: Logged out 1 other session." {
 		t.Errorf("flashes %q", f)
 	}
 	if strings.Count(page.body, `data-current=`) != 1 {

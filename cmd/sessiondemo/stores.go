@@ -5,9 +5,12 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -279,6 +282,11 @@ func openStore(ctx context.Context, spec storeSpec, logger *slog.Logger) (opened
 		driver, dsn, dialect := "sqlite", spec.arg, sqlstore.SQLite
 		switch spec.kind {
 		case kindSQLite:
+			// The driver reports a missing directory as "out of memory
+			// (14)" (SQLITE_CANTOPEN); say what is wrong instead.
+			if err := checkSQLiteDir(spec.arg); err != nil {
+				return fail(err)
+			}
 			// WAL and a busy timeout let concurrent requests share the file.
 			dsn = "file:" + spec.arg + "?_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)"
 		case kindPostgres:
@@ -332,6 +340,25 @@ func openStore(ctx context.Context, spec storeSpec, logger *slog.Logger) (opened
 		})
 		return closeErr
 	}}, nil
+}
+
+// checkSQLiteDir reports, in words, why SQLite could not create path: its
+// directory is missing or is not a directory.
+func checkSQLiteDir(path string) error {
+	dir := filepath.Dir(path)
+	fi, err := os.Stat(dir)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return fmt.Errorf("directory %s does not exist: create it, or pick another path for the database file", dir)
+	case err != nil:
+		return fmt.Errorf("cannot use directory %s: %w", dir, err)
+	case !fi.IsDir():
+		return fmt.Errorf("%s is not a directory", dir)
+	}
+	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
+		return fmt.Errorf("%s is a directory, not a database file", path)
+	}
+	return nil
 }
 
 // startSweeper deletes expired records every interval until stop is called;

@@ -190,3 +190,24 @@ func TestStoreBackends(t *testing.T) {
 		})
 	}
 }
+
+// TestSQLiteBadPath: a database path in a missing directory (or a
+// directory given as the file) gives an error that says so, not the
+// driver's "out of memory (14)".
+func TestSQLiteBadPath(t *testing.T) {
+	dir := t.TempDir()
+	for _, tc := range []struct{ path, want string }{
+		{"/nonexistent/x.db", "directory /nonexistent does not exist"},
+		{filepath.Join(dir, "missing", "x.db"), "does not exist"},
+		{dir, "is a directory, not a database file"},
+	} {
+		spec, err := parseStoreSpec("sqlite:" + tc.path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = openStore(context.Background(), spec, nil)
+		if err == nil || !strings.Contains(err.Error(), tc.want) || strings.Contains(err.Error(), "out of memory") {
+			t.Errorf("sqlite:%s: error %v, want one containing %q", tc.path, err, tc.want)
+		}
+	}
+}
