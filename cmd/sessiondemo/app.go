@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
-	"crypto/subtle"
 	"embed"
 	"encoding/base64"
 	"encoding/hex"
@@ -32,7 +31,6 @@ var staticFS embed.FS
 // sessions.
 const (
 	keyUser     = session.DefaultUserIDKey
-	keyCSRF     = "_csrf_token"
 	keyCart     = "cart"
 	keyTheme    = "theme"
 	keyLang     = "lang"
@@ -71,6 +69,8 @@ type app struct {
 	cfg     Config
 	spec    storeSpec
 	mgr     *session.Manager
+	csrf    *csrfGuard
+	logins  *loginLimiter
 	store   openedStore
 	pages   map[string]*template.Template
 	log     *slog.Logger
@@ -93,7 +93,7 @@ func newApp(ctx context.Context, cfg Config) (*app, error) {
 	if err != nil {
 		return nil, err
 	}
-	a := &app{cfg: cfg, spec: spec, log: cfg.Logger}
+	a := &app{cfg: cfg, spec: spec, log: cfg.Logger, csrf: newCSRFGuard(cfg.Secret), logins: newLoginLimiter(cfg.Now)}
 	if a.pages, err = parseTemplates(); err != nil {
 		return nil, err
 	}
@@ -140,7 +140,7 @@ func (a *app) routes() http.Handler {
 	mux.HandleFunc("GET /devices", a.devices)
 	mux.HandleFunc("POST /devices/logout-others", a.logoutOthers)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		a.fail(w, r, http.StatusNotFound, "There is no page at "+r.URL.Path+".")
+		a.fail(w, r, http.StatusNotFound, tr(langOf(session.From(r)), "There is no page at %s.", r.URL.Path))
 	})
 
 	// Static files bypass the session middleware: they never need the
@@ -212,12 +212,21 @@ func (a *app) logRequests(next http.Handler) http.Handler {
 	})
 }
 
-// checkCSRF rejects a POST whose csrf_token field does not match the token
-// kept in the session. The comparison is constant-time.
+// checkCSRF rejects a POST from another origin, or whose csrf_token field
+// is not the token of the visitor's nonce cookie and session user (see
+// csrfGuard).
 func (a *app) checkCSRF(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodPost {
 			next.ServeHTTP(w, r)
+			return
+		}
+		refuse := func(reason string) {
+			a.log.Warn("CSRF check failed", "path", r.URL.Path, "reason", reason)
+			a.fail(w, r, http.StatusForbidden, "This form has expired or did not come from this site. Reload the page and try again.")
+		}
+		if err := a.csrf.origin.Check(r); err != nil {
+			refuse("cross-origin request")
 			return
 		}
 		r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
@@ -225,14 +234,17 @@ func (a *app) checkCSRF(next http.Handler) http.Handler {
 			a.fail(w, r, http.StatusBadRequest, "The form could not be read.")
 			return
 		}
-		want := session.From(r).GetString(keyCSRF)
 		got := r.PostForm.Get("csrf_token")
-		if want == "" || subtle.ConstantTimeCompare([]byte(got), []byte(want)) != 1 {
-			a.log.Warn("CSRF token mismatch", "path", r.URL.Path, "has_token", got != "", "session_has_token", want != "")
-			a.fail(w, r, http.StatusForbidden, "This form has expired or did not come from this site. Reload the page and try again.")
-			return
+		switch {
+		case got == "":
+			refuse("no token in the form")
+		case nonceOf(r) == "":
+			refuse("no nonce cookie")
+		case !a.csrf.valid(r, session.From(r).GetString(keyUser), got):
+			refuse("token does not match")
+		default:
+			next.ServeHTTP(w, r)
 		}
-		next.ServeHTTP(w, r)
 	})
 }
 
@@ -312,8 +324,9 @@ func parseTemplates() (map[string]*template.Template, error) {
 }
 
 // base reads what every page shows from the session: it pops the flash
-// messages and makes sure a CSRF token exists.
-func (a *app) base(r *http.Request, page, title string) *pageData {
+// messages and computes the CSRF token (setting a nonce cookie if needed;
+// nothing is written to the session for it).
+func (a *app) base(w http.ResponseWriter, r *http.Request, page, title string) *pageData {
 	s := session.From(r)
 	p := &pageData{
 		Title:      title,
@@ -325,11 +338,7 @@ func (a *app) base(r *http.Request, page, title string) *pageData {
 		Mode:       a.spec.String(),
 		ServerSide: a.spec.serverSide(),
 	}
-	p.CSRF = s.GetString(keyCSRF)
-	if p.CSRF == "" {
-		p.CSRF = newToken()
-		s.Set(keyCSRF, p.CSRF)
-	}
+	p.CSRF = a.csrf.formToken(w, r, s.GetString(keyUser))
 	p.Flashes = s.Flashes()
 	for _, q := range a.cartOf(r) {
 		p.CartCount += q
@@ -367,9 +376,10 @@ type errorData struct {
 }
 
 // fail answers with the error page, in the visitor's language and theme.
+// A message that is a key of translations is translated here.
 func (a *app) fail(w http.ResponseWriter, r *http.Request, status int, message string) {
-	p := a.base(r, "", http.StatusText(status))
-	p.Data = errorData{Status: status, Heading: http.StatusText(status), Message: message}
+	p := a.base(w, r, "", http.StatusText(status))
+	p.Data = errorData{Status: status, Heading: http.StatusText(status), Message: p.T(message)}
 	a.render(w, r, status, "error", p)
 }
 
@@ -468,7 +478,7 @@ type loginData struct {
 }
 
 func (a *app) loginPage(w http.ResponseWriter, r *http.Request) {
-	p := a.base(r, "login", "Log in")
+	p := a.base(w, r, "login", "Log in")
 	p.Data = loginData{Next: safeNext(r.URL.Query().Get("next"))}
 	a.render(w, r, http.StatusOK, "login", p)
 }
@@ -477,22 +487,40 @@ func (a *app) login(w http.ResponseWriter, r *http.Request) {
 	s := session.From(r)
 	lang := langOf(s)
 	name := strings.ToLower(strings.TrimSpace(r.PostForm.Get("username")))
+	if len(name) > 64 {
+		name = name[:64] // no demo name is longer; bounds the throttle's keys and the log
+	}
+	client := clientKey(r)
+	if wait, ok := a.logins.allow(name, client); !ok {
+		secs := retrySeconds(wait)
+		a.log.Warn("login throttled", "user", name, "client", client, "retry_after", secs)
+		w.Header().Set("Retry-After", strconv.Itoa(secs))
+		a.fail(w, r, http.StatusTooManyRequests, tr(lang, "Too many login attempts. Try again in %d seconds.", secs))
+		return
+	}
+	release, ok := a.logins.hashSlot(r.Context())
+	if !ok {
+		a.logins.refund(name, client)
+		a.log.Warn("login refused: every password-hash slot is busy", "client", client)
+		w.Header().Set("Retry-After", "1")
+		a.fail(w, r, http.StatusServiceUnavailable, "Too many logins are being checked right now. Try again in a moment.")
+		return
+	}
 	u := authenticate(name, r.PostForm.Get("password"))
+	release()
 	if u == nil {
-		if len(name) > 64 {
-			name = name[:64]
-		}
-		a.log.Info("login failed", "user", name)
+		a.log.Info("login failed", "user", name, "client", client)
 		flash(s, tr(lang, "Unknown user name or wrong password."), "error")
 		redirect(w, r, "/login")
 		return
 	}
 	// A new privilege level gets a new session id (server-side) or a fresh
-	// signature, and a new CSRF token: nothing an attacker planted before
-	// the login stays valid after it.
+	// signature, and a new CSRF nonce (the token also binds the user id):
+	// nothing an attacker planted before the login stays valid after it.
+	a.logins.refund(name, "")
 	s.Renew()
 	s.Set(keyUser, u.ID)
-	s.Set(keyCSRF, newToken())
+	a.csrf.renew(w)
 	if r.PostForm.Get("remember") != "" {
 		s.SetPermanent(true)
 	} else {
@@ -508,6 +536,7 @@ func (a *app) logout(w http.ResponseWriter, r *http.Request) {
 	s := session.From(r)
 	theme, lang := s.GetString(keyTheme), s.GetString(keyLang)
 	s.Destroy()
+	a.csrf.renew(w)
 	// Preferences are not secrets; keeping them makes the logged-out page
 	// look the same. They start a new session under a new id.
 	if theme != "" {
@@ -525,7 +554,7 @@ type prefsData struct {
 }
 
 func (a *app) prefsPage(w http.ResponseWriter, r *http.Request) {
-	p := a.base(r, "prefs", "Preferences")
+	p := a.base(w, r, "prefs", "Preferences")
 	p.Data = prefsData{Themes: themes, Languages: languages}
 	a.render(w, r, http.StatusOK, "prefs", p)
 }

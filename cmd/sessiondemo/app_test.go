@@ -56,16 +56,20 @@ func TestSetCookieAttributes(t *testing.T) {
 		})
 	}
 	t.Run("memory", func(t *testing.T) {
-		// Server-side, the id cookie is set when the session is created and
-		// not re-sent for a non-permanent session; its attributes are the same.
+		// Server-side, the id cookie is set when the session is created (the
+		// first write, not the first page view) and not re-sent for a
+		// non-permanent session; its attributes are the same.
 		srv := newTestServer(t, "memory")
 		c := newClient(t, srv.URL)
-		r := c.get("/")
+		if r := c.get("/"); sessionSetCookie(r) != "" {
+			t.Fatalf("a page view created a session: Set-Cookie = %q", sessionSetCookie(r))
+		}
+		r := c.post("/cart/add", url.Values{"sku": {"tea-sencha"}})
+		if r.StatusCode != http.StatusSeeOther {
+			t.Fatalf("POST /cart/add: status %d", r.StatusCode)
+		}
 		if line := sessionSetCookie(r); !want.MatchString(line) {
 			t.Fatalf("Set-Cookie = %q", line)
-		}
-		if r := c.post("/cart/add", url.Values{"sku": {"tea-sencha"}}); r.StatusCode != http.StatusSeeOther {
-			t.Fatalf("POST /cart/add: status %d", r.StatusCode)
 		}
 		if q := cartQty(t, c.get("/cart").body, "tea-sencha"); q != 1 {
 			t.Fatalf("cart has %d tea, want 1", q)
@@ -139,6 +143,13 @@ func TestCSRF(t *testing.T) {
 			t.Fatalf("status %d", r.StatusCode)
 		}
 	})
+}
+
+// flipSignature changes one character inside the signature (the last
+// dot-separated part) of a signed cookie, keeping the token well-formed.
+func flipSignature(token string) string {
+	i := strings.LastIndexByte(token, '.')
+	return token[:i+1] + flip(token[i+1:])
 }
 
 // flip changes one character in the middle of s.
@@ -400,7 +411,7 @@ func TestInspector(t *testing.T) {
 		}
 
 		// A tampered cookie: 200, anonymous, and the inspector says why.
-		c.setCookie(flip(value))
+		c.setCookie(flipSignature(value))
 		r := c.get("/inspect")
 		if r.StatusCode != http.StatusOK {
 			t.Fatalf("tampered cookie: status %d, want 200", r.StatusCode)
@@ -420,8 +431,8 @@ func TestInspector(t *testing.T) {
 		if !regexp.MustCompile(`id="inspect-store-key">session:[0-9a-f]{64}<`).MatchString(body) {
 			t.Errorf("no store key shown")
 		}
-		if !regexp.MustCompile(`id="inspect-ttl">(744h0m0s|743h59m5\ds) `).MatchString(body) {
-			t.Errorf("TTL is not about 31 days")
+		if !strings.Contains(body, `id="inspect-ttl">31 days `) {
+			t.Errorf("TTL is not written as 31 days")
 		}
 		if !strings.Contains(body, `&#34;_user_id&#34;: &#34;bob&#34;`) || !strings.Contains(body, "a persistent cookie") {
 			t.Errorf("the stored record is not shown")
@@ -460,7 +471,7 @@ func TestDevices(t *testing.T) {
 	}
 
 	page := laptop.submit("/devices/logout-others", nil)
-	if f := flashes(page.body); len(f) != 1 || f[0] != "success: Logged out 1 other session(s)." {
+	if f := flashes(page.body); len(f) != 1 || f[0] != "success: Logged out 1 other session." {
 		t.Errorf("flashes %q", f)
 	}
 	if strings.Count(page.body, `data-current=`) != 1 {

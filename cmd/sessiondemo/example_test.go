@@ -16,5 +16,5 @@ func Example_storeSpec() {
 	// cookie                               server-side=false signed cookie
 	// memory                               server-side=true  memory
 	// sqlite:/var/lib/demo/sessions.db     server-side=true  SQLite /var/lib/demo/sessions.db
-	// redis://:hunter2@127.0.0.1:6379/0    server-side=true  redis://:xxxxx@127.0.0.1:6379/0
+	// redis://:hunter2@127.0.0.1:6379/0    server-side=true  redis://127.0.0.1:6379/0
 }

@@ -66,8 +66,38 @@ var translations = map[string][2]string{
 	"That product does not exist.": {
 		"Ce produit n'existe pas.", "Dieses Produkt gibt es nicht."},
 	"Quantities go from 0 to %d.": {"Les quantités vont de 0 à %d.", "Mengen gehen von 0 bis %d."},
-	"Logged out %d other session(s).": {
-		"%d autre(s) session(s) fermée(s).", "%d andere Sitzung(en) abgemeldet."},
+	"Logged out %d other session.": {
+		"%d autre session fermée.", "%d andere Sitzung abgemeldet."},
+	"Logged out %d other sessions.": {
+		"%d autres sessions fermées.", "%d andere Sitzungen abgemeldet."},
+	"Too many login attempts. Try again in %d seconds.": {
+		"Trop de tentatives de connexion. Réessayez dans %d secondes.",
+		"Zu viele Anmeldeversuche. Versuchen Sie es in %d Sekunden erneut."},
+	"Too many logins are being checked right now. Try again in a moment.": {
+		"Trop de connexions sont en cours de vérification. Réessayez dans un instant.",
+		"Gerade werden zu viele Anmeldungen geprüft. Versuchen Sie es gleich noch einmal."},
+	"There is no page at %s.": {"Il n'y a pas de page à l'adresse %s.", "Unter %s gibt es keine Seite."},
+	"This form has expired or did not come from this site. Reload the page and try again.": {
+		"Ce formulaire a expiré ou ne vient pas de ce site. Rechargez la page et réessayez.",
+		"Dieses Formular ist abgelaufen oder stammt nicht von dieser Seite. Laden Sie die Seite neu und versuchen Sie es noch einmal."},
+	"The form could not be read.": {"Le formulaire n'a pas pu être lu.", "Das Formular konnte nicht gelesen werden."},
+	"Unknown theme or language.":  {"Thème ou langue inconnus.", "Unbekanntes Design oder unbekannte Sprache."},
+	"The session store did not answer; try again in a moment.": {
+		"Le stockage des sessions ne répond pas ; réessayez dans un instant.",
+		"Der Sitzungsspeicher antwortet nicht; versuchen Sie es gleich noch einmal."},
+	"The session store did not answer; your other devices are still logged in.": {
+		"Le stockage des sessions ne répond pas ; vos autres appareils sont toujours connectés.",
+		"Der Sitzungsspeicher antwortet nicht; Ihre anderen Geräte sind noch angemeldet."},
+}
+
+// trn translates the singular or plural form for n and applies n.
+// English, French and German all use "one" for exactly 1 (French also for
+// 0, which the demo never shows).
+func trn(lang string, n int, one, other string) string {
+	if n == 1 {
+		return tr(lang, one, n)
+	}
+	return tr(lang, other, n)
 }
 
 // tr translates format into lang and applies args.

@@ -45,6 +45,11 @@ type inspectData struct {
 	Secret string // a hint about the key, never the key
 }
 
+// maxRawShown bounds how much of the raw cookie the page echoes: browsers
+// send at most about 4 KB, but a script may send up to the server's header
+// limit.
+const maxRawShown = 8 << 10
+
 // maxUnverifiedShown bounds what the inspector shows of a cookie it did not
 // verify: never more is inflated, and it is not pretty-printed.
 const maxUnverifiedShown = 4 << 10
@@ -91,7 +96,10 @@ func (a *app) inspect(w http.ResponseWriter, r *http.Request) {
 		d.Kind = "cookie"
 		a.inspectCookie(in, err, now, &d)
 	}
-	p := a.base(r, "inspect", "Inspector")
+	if len(d.Raw) > maxRawShown {
+		d.Raw = fmt.Sprintf("%s… (%d more bytes not shown)", d.Raw[:maxRawShown], len(d.Raw)-maxRawShown)
+	}
+	p := a.base(w, r, "inspect", "Inspector")
 	p.Data = d
 	a.render(w, r, http.StatusOK, "inspect", p)
 }
@@ -134,7 +142,7 @@ func (a *app) inspectCookie(in session.Inspection, err error, now time.Time, d *
 	if truncated {
 		d.Payload += fmt.Sprintf(" … (cut at %d bytes)", maxUnverifiedShown)
 	}
-	d.SignedAt = fmtTime(signedAt)
+	d.SignedAt = fmtTime(signedAt) + " (claimed by the cookie, not verified)"
 	d.Age = ago(now.Sub(signedAt))
 }
 
@@ -183,7 +191,7 @@ func (a *app) inspectServer(in session.Inspection, err error, now time.Time, d *
 	d.StoreKey = in.StoreKey
 	d.Payload = prettyValues(in.Values)
 	d.StoreExpires = fmtTime(in.Expires)
-	d.TTL = in.Expires.Sub(now).Round(time.Second).String()
+	d.TTL = humanDuration(in.Expires.Sub(now))
 	d.ServerExpiry = d.StoreExpires
 }
 
@@ -218,6 +226,49 @@ func fmtTime(t time.Time) string {
 		return ""
 	}
 	return t.UTC().Format("2006-01-02 15:04:05 UTC")
+}
+
+// humanDuration writes a time to live as people say it: "31 days",
+// "2 hours 5 minutes", "40 seconds". It keeps the two largest units,
+// rounding to the smaller one (743h59m59s is "31 days").
+func humanDuration(d time.Duration) string {
+	if d <= 0 {
+		return "expired"
+	}
+	units := [...]struct {
+		size       time.Duration
+		one, other string
+	}{
+		{24 * time.Hour, "day", "days"}, {time.Hour, "hour", "hours"},
+		{time.Minute, "minute", "minutes"}, {time.Second, "second", "seconds"},
+	}
+	largest := func() int {
+		for i, u := range units {
+			if d >= u.size {
+				return i
+			}
+		}
+		return len(units) - 1
+	}
+	// Round to the unit below the largest, then look again: rounding may
+	// have carried into a larger unit.
+	d = d.Round(units[min(largest()+1, len(units)-1)].size)
+	i := largest()
+	var parts []string
+	for _, u := range units[i:min(i+2, len(units))] {
+		n := int64(d / u.size)
+		d -= time.Duration(n) * u.size
+		switch {
+		case n == 1:
+			parts = append(parts, "1 "+u.one)
+		case n > 1:
+			parts = append(parts, fmt.Sprintf("%d %s", n, u.other))
+		}
+	}
+	if len(parts) == 0 {
+		return "0 seconds"
+	}
+	return strings.Join(parts, " ")
 }
 
 // ago describes a duration in words.
@@ -287,7 +338,7 @@ func (a *app) devices(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	}
-	p := a.base(r, "devices", "Devices")
+	p := a.base(w, r, "devices", "Devices")
 	p.Data = d
 	a.render(w, r, http.StatusOK, "devices", p)
 }
@@ -389,6 +440,6 @@ func (a *app) logoutOthers(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	a.log.Info("logged out other sessions", "user", u.ID, "count", n)
-	flash(s, tr(langOf(s), "Logged out %d other session(s).", n), "success")
+	flash(s, trn(langOf(s), n, "Logged out %d other session.", "Logged out %d other sessions."), "success")
 	redirect(w, r, "/devices")
 }

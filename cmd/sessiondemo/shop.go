@@ -77,7 +77,7 @@ type shopItem struct {
 }
 
 func (a *app) shop(w http.ResponseWriter, r *http.Request) {
-	p := a.base(r, "shop", "Shop")
+	p := a.base(w, r, "shop", "Shop")
 	cart := a.cartOf(r)
 	items := make([]shopItem, len(products))
 	for i, pr := range products {
@@ -100,7 +100,7 @@ type cartData struct {
 }
 
 func (a *app) cart(w http.ResponseWriter, r *http.Request) {
-	p := a.base(r, "cart", "Cart")
+	p := a.base(w, r, "cart", "Cart")
 	d := cartData{Max: maxQty}
 	for sku, q := range a.cartOf(r) {
 		pr, _ := productBySKU(sku)

@@ -5,9 +5,12 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -50,8 +53,10 @@ type storeSpec struct {
 // serverSide reports whether the spec keeps sessions on the server.
 func (s storeSpec) serverSide() bool { return s.kind >= kindMemory }
 
-// String describes the spec for logs and page footers. It never shows a
-// password that a URL carries.
+// String describes the spec for logs, errors and page footers. For a URL it
+// shows only the scheme, host and database: a password may sit in the user
+// info or in a query parameter (?password=, ?passwd=, ?sslpassword=...), and
+// neither is ever shown.
 func (s storeSpec) String() string {
 	switch s.kind {
 	case kindCookie:
@@ -65,10 +70,7 @@ func (s storeSpec) String() string {
 	case kindSQLite:
 		return "SQLite " + s.arg
 	case kindRedis, kindPostgres, kindMySQL:
-		if u, err := url.Parse(s.arg); err == nil {
-			return u.Redacted()
-		}
-		return "(unparsable URL)"
+		return redactURL(s.arg)
 	}
 	return "unknown"
 }
@@ -99,7 +101,7 @@ func parseStoreSpec(spec string) (storeSpec, error) {
 		return storeSpec{kind: kindSQLite, arg: rest}, nil
 	case "redis", "rediss":
 		if _, err := redis.ParseURL(spec); err != nil {
-			return storeSpec{}, fmt.Errorf("%w %q: %v", errStoreSpec, redactURL(spec), err)
+			return storeSpec{}, fmt.Errorf("%w %q: %v", errStoreSpec, redactURL(spec), scrub(err, spec))
 		}
 		return storeSpec{kind: kindRedis, arg: spec}, nil
 	case "postgres", "postgresql":
@@ -117,18 +119,78 @@ func parseStoreSpec(spec string) (storeSpec, error) {
 	return storeSpec{}, fmt.Errorf("%w %q: want cookie, encrypted, memory, file:DIR, sqlite:FILE, redis://…, postgres://… or mysql://…", errStoreSpec, redactURL(spec))
 }
 
-// redactURL hides a password in spec for error messages.
+// redactURL describes a store URL by its scheme, host and database only,
+// for footers, logs and error messages.
 func redactURL(spec string) string {
+	scheme, _, _ := strings.Cut(spec, ":")
 	u, err := url.Parse(spec)
-	switch {
-	case err == nil && u.User != nil:
-		return u.Redacted()
-	case err != nil && strings.Contains(spec, "@"):
-		// Unparsable, but it may hold credentials: show only the scheme.
-		scheme, _, _ := strings.Cut(spec, ":")
-		return scheme + "://(redacted)"
+	if err != nil || u.Opaque != "" || u.Host == "" {
+		if !strings.ContainsAny(spec, "@?:") {
+			return spec // a plain word such as a mistyped mode
+		}
+		return strings.ToLower(scheme) + "://(not shown)"
 	}
-	return spec
+	out := u.Scheme + "://" + u.Host
+	if db := strings.TrimPrefix(u.Path, "/"); db != "" {
+		out += "/" + db
+	}
+	return out
+}
+
+// urlSecrets returns the passwords a store URL carries (user info and
+// query parameters whose name mentions a password), so that they can be
+// scrubbed from errors that drivers build.
+func urlSecrets(spec string) []string {
+	u, err := url.Parse(spec)
+	if err != nil {
+		return nil
+	}
+	var out []string
+	if u.User != nil {
+		if pw, ok := u.User.Password(); ok && pw != "" {
+			out = append(out, pw)
+		}
+	}
+	for k, vs := range u.Query() {
+		if k = strings.ToLower(k); strings.Contains(k, "pass") || strings.Contains(k, "pwd") {
+			for _, v := range vs {
+				if v != "" {
+					out = append(out, v)
+				}
+			}
+		}
+	}
+	return out
+}
+
+// scrubbedError is an error whose message has secrets replaced; errors.Is
+// and errors.As still see the original.
+type scrubbedError struct {
+	err     error
+	secrets []string
+}
+
+func (e *scrubbedError) Error() string {
+	msg := e.err.Error()
+	for _, s := range e.secrets {
+		msg = strings.ReplaceAll(msg, s, "xxxxx")
+		// A driver may quote it URL-escaped.
+		msg = strings.ReplaceAll(msg, url.QueryEscape(s), "xxxxx")
+	}
+	return msg
+}
+
+func (e *scrubbedError) Unwrap() error { return e.err }
+
+// scrub wraps err so that its message never shows a password of spec.
+func scrub(err error, spec string) error {
+	if err == nil {
+		return nil
+	}
+	if secrets := urlSecrets(spec); len(secrets) > 0 {
+		return &scrubbedError{err: err, secrets: secrets}
+	}
+	return err
 }
 
 // mysqlDSN turns mysql://user:pass@host:port/db?param=v into the DSN of
@@ -144,10 +206,20 @@ func mysqlDSN(spec string) (string, error) {
 		return "", fmt.Errorf("%w %q: the URL names no database (mysql://user@host:3306/DB)", errStoreSpec, redactURL(spec))
 	}
 	q := u.Query()
+	// The driver takes the password only from the user info; accept it as
+	// a query parameter too (as pgx does) rather than sending it to the
+	// server as a session variable.
+	password, _ := u.User.Password()
+	for _, k := range []string{"password", "passwd"} {
+		if v := q.Get(k); v != "" && password == "" {
+			password = v
+		}
+		q.Del(k)
+	}
 	q.Set("parseTime", "true")
 	c, err := mysql.ParseDSN("/?" + q.Encode())
 	if err != nil {
-		return "", fmt.Errorf("%w %q: %v", errStoreSpec, redactURL(spec), err)
+		return "", fmt.Errorf("%w %q: %v", errStoreSpec, redactURL(spec), scrub(err, spec))
 	}
 	c.Net, c.Addr, c.DBName = "tcp", u.Host, db
 	if u.Port() == "" {
@@ -155,8 +227,8 @@ func mysqlDSN(spec string) (string, error) {
 	}
 	if u.User != nil {
 		c.User = u.User.Username()
-		c.Passwd, _ = u.User.Password()
 	}
+	c.Passwd = password
 	return c.FormatDSN(), nil
 }
 
@@ -178,7 +250,7 @@ func openStore(ctx context.Context, spec storeSpec, logger *slog.Logger) (opened
 		for i := len(closers) - 1; i >= 0; i-- {
 			_ = closers[i]()
 		}
-		return openedStore{}, fmt.Errorf("open %s store: %w", spec, err)
+		return openedStore{}, fmt.Errorf("open %s store: %w", spec, scrub(err, spec.arg))
 	}
 	switch spec.kind {
 	case kindCookie, kindEncrypted:
@@ -210,6 +282,11 @@ func openStore(ctx context.Context, spec storeSpec, logger *slog.Logger) (opened
 		driver, dsn, dialect := "sqlite", spec.arg, sqlstore.SQLite
 		switch spec.kind {
 		case kindSQLite:
+			// The driver reports a missing directory as "out of memory
+			// (14)" (SQLITE_CANTOPEN); say what is wrong instead.
+			if err := checkSQLiteDir(spec.arg); err != nil {
+				return fail(err)
+			}
 			// WAL and a busy timeout let concurrent requests share the file.
 			dsn = "file:" + spec.arg + "?_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)"
 		case kindPostgres:
@@ -263,6 +340,25 @@ func openStore(ctx context.Context, spec storeSpec, logger *slog.Logger) (opened
 		})
 		return closeErr
 	}}, nil
+}
+
+// checkSQLiteDir reports, in words, why SQLite could not create path: its
+// directory is missing or is not a directory.
+func checkSQLiteDir(path string) error {
+	dir := filepath.Dir(path)
+	fi, err := os.Stat(dir)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return fmt.Errorf("directory %s does not exist: create it, or pick another path for the database file", dir)
+	case err != nil:
+		return fmt.Errorf("cannot use directory %s: %w", dir, err)
+	case !fi.IsDir():
+		return fmt.Errorf("%s is not a directory", dir)
+	}
+	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
+		return fmt.Errorf("%s is a directory, not a database file", path)
+	}
+	return nil
 }
 
 // startSweeper deletes expired records every interval until stop is called;
