@@ -3,7 +3,7 @@ module github.com/flaskgo/session/redisstore
 go 1.22
 
 require (
-	github.com/flaskgo/session v0.0.0
+	github.com/flaskgo/session v0.1.0
 	github.com/redis/go-redis/v9 v9.18.0
 )
 
@@ -13,5 +13,3 @@ require (
 	github.com/stretchr/testify v1.8.1 // indirect
 	go.uber.org/atomic v1.11.0 // indirect
 )
-
-replace github.com/flaskgo/session => ../

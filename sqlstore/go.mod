@@ -3,7 +3,7 @@ module github.com/flaskgo/session/sqlstore
 go 1.22
 
 require (
-	github.com/flaskgo/session v0.0.0
+	github.com/flaskgo/session v0.1.0
 	github.com/go-sql-driver/mysql v1.9.3
 	github.com/jackc/pgx/v5 v5.7.4
 	modernc.org/sqlite v1.34.5
@@ -27,5 +27,3 @@ require (
 	modernc.org/mathutil v1.6.0 // indirect
 	modernc.org/memory v1.8.0 // indirect
 )
-
-replace github.com/flaskgo/session => ../

@@ -3,9 +3,9 @@ module github.com/flaskgo/session/cmd/sessionctl
 go 1.22
 
 require (
-	github.com/flaskgo/session v0.0.0
-	github.com/flaskgo/session/redisstore v0.0.0
-	github.com/flaskgo/session/sqlstore v0.0.0
+	github.com/flaskgo/session v0.1.0
+	github.com/flaskgo/session/redisstore v0.1.0
+	github.com/flaskgo/session/sqlstore v0.1.0
 	github.com/go-sql-driver/mysql v1.9.3
 	github.com/jackc/pgx/v5 v5.7.4
 	github.com/redis/go-redis/v9 v9.18.0
@@ -32,10 +32,4 @@ require (
 	modernc.org/libc v1.55.3 // indirect
 	modernc.org/mathutil v1.6.0 // indirect
 	modernc.org/memory v1.8.0 // indirect
-)
-
-replace (
-	github.com/flaskgo/session => ../../
-	github.com/flaskgo/session/redisstore => ../../redisstore
-	github.com/flaskgo/session/sqlstore => ../../sqlstore
 )

@@ -5,9 +5,9 @@ go 1.25
 require (
 	github.com/chromedp/cdproto v0.159.0
 	github.com/chromedp/chromedp v0.23.0
-	github.com/flaskgo/session v0.0.0
-	github.com/flaskgo/session/redisstore v0.0.0
-	github.com/flaskgo/session/sqlstore v0.0.0
+	github.com/flaskgo/session v0.1.0
+	github.com/flaskgo/session/redisstore v0.1.0
+	github.com/flaskgo/session/sqlstore v0.1.0
 	github.com/go-sql-driver/mysql v1.9.3
 	github.com/jackc/pgx/v5 v5.7.4
 	github.com/redis/go-redis/v9 v9.18.0
@@ -35,10 +35,4 @@ require (
 	modernc.org/libc v1.55.3 // indirect
 	modernc.org/mathutil v1.6.0 // indirect
 	modernc.org/memory v1.8.0 // indirect
-)
-
-replace (
-	github.com/flaskgo/session => ../../
-	github.com/flaskgo/session/redisstore => ../../redisstore
-	github.com/flaskgo/session/sqlstore => ../../sqlstore
 )
