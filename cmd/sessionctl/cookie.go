@@ -103,7 +103,19 @@ func (c *cookieFlags) parse(s stdio, h helpText, args []string) (string, error) 
 		}
 		token = strings.TrimSpace(line)
 	}
-	return token, nil
+	return stripCookieName(s, token), nil
+}
+
+// stripCookieName removes a "name=" prefix, as copied from a browser's
+// developer tools or a Cookie header ("session=eyJ..."; a trailing ";" too),
+// and says so on stderr. A cookie value never holds "=": base64url has none.
+func stripCookieName(s stdio, token string) string {
+	name, value, ok := strings.Cut(strings.TrimSuffix(strings.TrimSpace(token), ";"), "=")
+	if !ok || name == "" || strings.ContainsAny(name, ".; ") || value == "" {
+		return token
+	}
+	fmt.Fprintf(s.err, "note: using the value of the pasted %q cookie (the %q prefix is not part of the value)\n", name, name+"=")
+	return strings.Trim(value, `"`)
 }
 
 // newSigner builds the signer for keys, or nil when there are none.
@@ -349,7 +361,7 @@ func inspect(sg *signer.Signer, keysLen int, token string, maxAge int64, now tim
 		age := now.Unix() - r.signedAt.Unix()
 		switch {
 		case age < 0:
-			r.ageErr = fmt.Errorf("signed %d s in the future", -age)
+			r.ageErr = fmt.Errorf("signed %s in the future", human(-age))
 		case maxAge > 0 && age > maxAge:
 			r.ageErr = fmt.Errorf("expired: signed %s ago, max age %s", human(age), human(maxAge))
 		}
@@ -358,20 +370,26 @@ func inspect(sg *signer.Signer, keysLen int, token string, maxAge int64, now tim
 	return r
 }
 
-// human writes a number of seconds the way people read durations.
+// human writes a number of seconds the way people read durations: exact
+// under a day (1m0s, 2h0m0s), then days and hours (31d, 3d4h), then years and
+// days (3y107d).
 func human(sec int64) string {
 	if sec < 0 {
 		return "-" + human(-sec)
 	}
 	d := sec / 86400
-	rest := time.Duration(sec%86400) * time.Second
-	if d == 0 {
-		return rest.String()
-	}
-	if rest == 0 {
+	switch {
+	case d == 0:
+		return (time.Duration(sec) * time.Second).String()
+	case d >= 365:
+		if d%365 == 0 {
+			return fmt.Sprintf("%dy", d/365)
+		}
+		return fmt.Sprintf("%dy%dd", d/365, d%365)
+	case sec%86400/3600 == 0:
 		return fmt.Sprintf("%dd", d)
 	}
-	return fmt.Sprintf("%dd%s", d, rest)
+	return fmt.Sprintf("%dd%dh", d, sec%86400/3600)
 }
 
 func (r *inspection) verdict() string {

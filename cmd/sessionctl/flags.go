@@ -87,14 +87,42 @@ func printHelp(w io.Writer, fs *flag.FlagSet, h helpText) {
 	fs.VisitAll(func(*flag.Flag) { n++ })
 	if n > 0 {
 		fmt.Fprint(w, "\nFlags:\n")
-		fs.SetOutput(w)
-		fs.PrintDefaults()
-		fs.SetOutput(io.Discard)
+		printFlags(w, fs)
 	}
 	if h.examples != "" {
 		fmt.Fprintf(w, "\nExamples:\n%s\n", strings.TrimRight(h.examples, "\n"))
 	}
 	fmt.Fprint(w, "\nExit status: 0 ok, 1 invalid cookie or not found, 2 usage error, 3 store or I/O error.\n")
+}
+
+// printFlags lists the flags in the --flag style the usage lines use (the
+// flag package's PrintDefaults writes -flag).
+func printFlags(w io.Writer, fs *flag.FlagSet) {
+	fs.VisitAll(func(f *flag.Flag) {
+		arg, usage := flag.UnquoteUsage(f)
+		line := "  --" + f.Name
+		if arg != "" {
+			line += " " + arg
+		}
+		if def := f.DefValue; def != "" && def != "false" && def != "0" {
+			usage += fmt.Sprintf(" (default %q)", def)
+		}
+		fmt.Fprintf(w, "%s\n    \t%s\n", line, strings.ReplaceAll(usage, "\n", "\n    \t"))
+	})
+}
+
+// counted puts the noun of a count ("live records", "rows", possibly with a
+// remark in parentheses) in the singular for 1.
+func counted(n int64, what string) string {
+	if n != 1 {
+		return what
+	}
+	noun, rest, _ := strings.Cut(what, " (")
+	noun = strings.TrimSuffix(noun, "s")
+	if rest != "" {
+		return noun + " (" + rest
+	}
+	return noun
 }
 
 // keyFlags are the flags that say how cookies are signed.

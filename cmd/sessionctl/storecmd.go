@@ -332,9 +332,9 @@ func runStats(ctx context.Context, s stdio, c *storeFlags, b backend, _ []string
 	case !n.known:
 		fmt.Fprintf(tw, "records:\tunknown (this store cannot count its records cheaply)\n")
 	case n.expired > 0:
-		fmt.Fprintf(tw, "records:\t%d %s, %d of them expired (run purge-expired)\n", n.total, n.what, n.expired)
+		fmt.Fprintf(tw, "records:\t%d %s, %d of them expired (run purge-expired)\n", n.total, counted(n.total, n.what), n.expired)
 	default:
-		fmt.Fprintf(tw, "records:\t%d %s\n", n.total, n.what)
+		fmt.Fprintf(tw, "records:\t%d %s\n", n.total, counted(n.total, n.what))
 	}
 	return outErr(tw.Flush())
 }
