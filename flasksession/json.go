@@ -127,13 +127,22 @@ func jsonNumber(s string) (any, error) {
 		}
 		b, ok := new(big.Int).SetString(s, 10)
 		if !ok {
-			return nil, &jsonError{ErrSyntax, "invalid number " + s}
+			return nil, &jsonError{ErrSyntax, "invalid number " + strconv.QuoteToASCII(capText(s))}
 		}
 		return b, nil
 	}
 	f, err := strconv.ParseFloat(s, 64)
 	if err != nil && !math.IsInf(f, 0) {
-		return nil, &jsonError{ErrSyntax, "invalid number " + s}
+		return nil, &jsonError{ErrSyntax, "invalid number " + strconv.QuoteToASCII(capText(s))}
 	}
 	return f, nil
+}
+
+// capText shortens untrusted text quoted in an error message.
+func capText(s string) string {
+	const max = 64
+	if len(s) <= max {
+		return s
+	}
+	return strings.ToValidUTF8(s[:max], "") + "..."
 }

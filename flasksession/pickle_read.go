@@ -341,6 +341,11 @@ func (u *unpickler) step(c byte) error {
 		if err != nil {
 			return err
 		}
+		// Refuse before building it: an integer this long has more
+		// decimal digits than Python converts (and than any session needs).
+		if n > maxIntBits/8+1 {
+			return u.fail(ErrUnsupportedValue, "integer of %d bytes; Python refuses integers of more than 4300 digits", n)
+		}
 		b, err := u.read(n)
 		if err != nil {
 			return err
@@ -1238,9 +1243,15 @@ func validDate(y, m, d int) bool {
 }
 
 func describeArgs(args taggedjson.Tuple) string {
-	names := make([]string, len(args))
+	// An error message names a few arguments, never the whole input.
+	const maxNamed = 8
+	names := make([]string, 0, min(len(args), maxNamed+1))
 	for k, a := range args {
-		names[k] = pyTypeName(a)
+		if k == maxNamed {
+			names = append(names, "... "+strconv.Itoa(len(args)-maxNamed)+" more")
+			break
+		}
+		names = append(names, pyTypeName(a))
 	}
 	return "(" + strings.Join(names, ", ") + ")"
 }
@@ -1331,8 +1342,19 @@ func (f *finisher) list(items []any, depth int) ([]any, error) {
 }
 
 func (f *finisher) value(v any, depth int) (any, error) {
-	if f.budget--; f.budget < 0 {
-		return nil, &finishError{ErrTooLarge, "the pickle refers to its containers so often that it would expand to too many values"}
+	// The budget counts bytes, not values: one long string referenced
+	// from many places is as costly to hold and re-encode as many strings.
+	cost := 1
+	switch x := v.(type) {
+	case string:
+		cost += len(x)
+	case []byte:
+		cost += len(x)
+	case taggedjson.Markup:
+		cost += len(x)
+	}
+	if f.budget -= cost; f.budget < 0 {
+		return nil, &finishError{ErrTooLarge, "the pickle refers to its values so often that it would expand to too many bytes"}
 	}
 	switch x := v.(type) {
 	case *pyDict:
