@@ -72,13 +72,14 @@ func (f *finisher) value(v any, depth int) (any, error) {
 		}
 		defer delete(f.active, x)
 		out := make(map[string]any, len(x.m))
-		for k, e := range x.m {
-			g, err := f.value(e, depth+1)
+		for _, k := range x.keys {
+			g, err := f.value(x.m[k], depth+1)
 			if err != nil {
 				return nil, err
 			}
 			out[k] = g
 		}
+		rememberOrder(out, x.keys)
 		return out, nil
 	case *pyList:
 		if err := f.enter(x, depth); err != nil {

@@ -519,6 +519,9 @@ func (u *unpickler) setItems(d *pyDict, items []any) error {
 		if !ok {
 			return u.fail(ErrUnsupportedValue, "dict key is %s; only str keys have a Go counterpart", pyTypeName(items[k]))
 		}
+		if _, dup := d.m[key]; !dup {
+			d.keys = append(d.keys, key)
+		}
 		d.m[key] = items[k+1]
 	}
 	return nil

@@ -50,7 +50,10 @@ func (Pickle) Unmarshal(data []byte) (map[string]any, error) {
 // so that memo references and in-place opcodes (APPENDS, SETITEMS, ...)
 // see one object, as in Python.
 type (
-	pyDict struct{ m map[string]any }
+	pyDict struct {
+		m    map[string]any
+		keys []string // insertion order, as Python keeps it
+	}
 	pyList struct{ items []any }
 	pySet  struct {
 		items  []any

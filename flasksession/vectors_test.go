@@ -234,6 +234,15 @@ func TestLegacyUpgradeVector(t *testing.T) {
 		if want := b64(t, *r.StoredB64); !bytes.Equal(e.buf, want) {
 			t.Errorf("upgraded entry\n got %x\nwant %x", e.buf, want)
 		}
+		// The unpickled map remembers the pickle's key order: Marshal
+		// alone produces Flask-Session's upgrade bytes.
+		direct, err := Msgpack{}.Marshal(got)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := b64(t, *r.StoredB64); !bytes.Equal(direct, want) {
+			t.Errorf("Msgpack.Marshal(unpickled)\n got %x\nwant %x", direct, want)
+		}
 		return
 	}
 	t.Fatal("record N-redis-legacy-pickle-upgrade not found")
