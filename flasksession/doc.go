@@ -2,11 +2,14 @@
 // extension keeps in its server-side stores (Redis, Memcached, SQL, files),
 // so that a Go service and a Flask application can share sessions.
 //
-// Three session.Serializer implementations cover its eras:
+// Four session.Serializer implementations cover its eras:
 //
 //   - Msgpack writes exactly what Flask-Session 0.7/0.8 writes through
 //     msgspec (smallest encodings, float64, timestamp extension for times)
 //     and reads any valid MessagePack map.
+//   - JSON reads and writes SESSION_SERIALIZATION_FORMAT = "json" of 0.8,
+//     as msgspec.json does (compact, raw UTF-8, base64 bytes, RFC 3339
+//     times, integers of any size).
 //   - Pickle reads the pickles of Flask-Session 0.2–0.6 (and of cachelib's
 //     file cache) with a restricted unpickler that never runs code, and
 //     writes protocol 2 pickles that every Python 3 pickle reads, for a
@@ -50,8 +53,10 @@
 // extension types other than timestamps, standalone datetime.timedelta and
 // datetime.time values, and Python strings holding lone surrogates make
 // Unmarshal fail (the error wraps ErrUnsupportedValue). Go maps have no
-// order, so Marshal writes keys sorted where Python would keep insertion
-// order; Flask reads either. Times carry microseconds, as Python's datetime
+// order: Msgpack and JSON write the keys of a map they decoded in the order
+// they read them (new keys appended, sorted), so an untouched session is
+// rewritten byte for byte, and the keys of other maps sorted; Flask reads
+// either. Times carry microseconds, as Python's datetime
 // does: Marshal drops finer digits and refuses years outside 1–9999.
 // Other Go values (int kinds, float32, structs, typed slices and maps) are
 // first converted the way session.TaggedJSON converts them.

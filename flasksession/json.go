@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"io"
 	"math"
 	"math/big"
 	"strconv"
@@ -26,22 +27,25 @@ func unmarshalJSON(data []byte) (map[string]any, error) {
 	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()
-	var v any
-	if err := dec.Decode(&v); err != nil {
+	g, err := readJSON(dec, 0)
+	if err != nil {
+		var je *jsonError
+		if errors.As(err, &je) {
+			return nil, fail(err, int(dec.InputOffset()), err.Error())
+		}
 		off := int(dec.InputOffset())
 		var se *json.SyntaxError
 		if errors.As(err, &se) {
 			off = int(se.Offset)
+		}
+		if errors.Is(err, io.EOF) {
+			err = io.ErrUnexpectedEOF
 		}
 		return nil, fail(ErrSyntax, off, err.Error())
 	}
 	rest := int(dec.InputOffset())
 	if len(bytes.TrimLeft(data[rest:], " \t\r\n")) != 0 {
 		return nil, fail(ErrSyntax, rest, "data after the end of the JSON value")
-	}
-	g, err := fromJSON(v, 0)
-	if err != nil {
-		return nil, fail(err, 0, err.Error())
 	}
 	m, ok := g.(map[string]any)
 	if !ok {
@@ -59,36 +63,57 @@ type jsonError struct {
 func (e *jsonError) Error() string { return e.msg }
 func (e *jsonError) Unwrap() error { return e.err }
 
-func fromJSON(v any, depth int) (any, error) {
-	switch x := v.(type) {
+// readJSON reads one value token by token, so that the key order of every
+// object is remembered (see orderedKeys) and nesting is limited before it
+// is built.
+func readJSON(dec *json.Decoder, depth int) (any, error) {
+	tok, err := dec.Token()
+	if err != nil {
+		return nil, err
+	}
+	switch x := tok.(type) {
 	case json.Number:
 		return jsonNumber(string(x))
-	case []any:
+	case json.Delim:
 		if depth >= MaxDepth {
 			return nil, &jsonError{ErrTooDeep, "more than " + strconv.Itoa(MaxDepth) + " nested containers"}
 		}
-		for i, e := range x {
-			g, err := fromJSON(e, depth+1)
+		if x == '[' {
+			list := []any{}
+			for dec.More() {
+				v, err := readJSON(dec, depth+1)
+				if err != nil {
+					return nil, err
+				}
+				list = append(list, v)
+			}
+			_, err := dec.Token() // ']'
+			return list, err
+		}
+		m := map[string]any{}
+		var keys []string
+		for dec.More() {
+			kt, err := dec.Token()
 			if err != nil {
 				return nil, err
 			}
-			x[i] = g
-		}
-		return x, nil
-	case map[string]any:
-		if depth >= MaxDepth {
-			return nil, &jsonError{ErrTooDeep, "more than " + strconv.Itoa(MaxDepth) + " nested containers"}
-		}
-		for k, e := range x {
-			g, err := fromJSON(e, depth+1)
+			k, _ := kt.(string) // the decoder only yields string keys
+			v, err := readJSON(dec, depth+1)
 			if err != nil {
 				return nil, err
 			}
-			x[k] = g
+			if _, dup := m[k]; !dup {
+				keys = append(keys, k)
+			}
+			m[k] = v
 		}
-		return x, nil
+		if _, err := dec.Token(); err != nil { // '}'
+			return nil, err
+		}
+		rememberOrder(m, keys)
+		return m, nil
 	}
-	return v, nil
+	return tok, nil
 }
 
 func jsonNumber(s string) (any, error) {
@@ -102,13 +127,22 @@ func jsonNumber(s string) (any, error) {
 		}
 		b, ok := new(big.Int).SetString(s, 10)
 		if !ok {
-			return nil, &jsonError{ErrSyntax, "invalid number " + s}
+			return nil, &jsonError{ErrSyntax, "invalid number " + strconv.QuoteToASCII(capText(s))}
 		}
 		return b, nil
 	}
 	f, err := strconv.ParseFloat(s, 64)
 	if err != nil && !math.IsInf(f, 0) {
-		return nil, &jsonError{ErrSyntax, "invalid number " + s}
+		return nil, &jsonError{ErrSyntax, "invalid number " + strconv.QuoteToASCII(capText(s))}
 	}
 	return f, nil
+}
+
+// capText shortens untrusted text quoted in an error message.
+func capText(s string) string {
+	const max = 64
+	if len(s) <= max {
+		return s
+	}
+	return strings.ToValidUTF8(s[:max], "") + "..."
 }

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math"
 	"math/big"
-	"sort"
 	"time"
 	"unicode/utf8"
 
@@ -21,9 +20,11 @@ import (
 // written in UTC with microsecond precision. A session.Tuple
 // becomes an array, a session.UUID its canonical string, a session.Markup a
 // plain string (Flask gets a list and two str back, as with its own
-// tuples). Keys are written sorted: msgspec keeps Python's insertion order,
-// which a Go map does not have, so the bytes equal Flask's only when
-// Flask's keys happen to be in sorted order. Flask reads either.
+// tuples). Keys of a map that Unmarshal (or the JSON and pickle
+// decoders) built are written in the order they were read, keys added
+// since appended in sorted order, so an untouched session is rewritten
+// byte for byte as Flask-Session wrote it; keys of other maps are written
+// sorted (Go maps have no insertion order). Flask reads either.
 //
 // Unmarshal accepts any valid MessagePack whose top level is a map with
 // string keys (ErrNotMap otherwise) and nothing after it (ErrSyntax, the
@@ -148,11 +149,7 @@ func (e *mpEncoder) mapValue(m map[string]any, depth int) error {
 	if depth >= MaxDepth {
 		return e.fail(ErrTooDeep, "more than %d nested containers (or a map that contains itself)", MaxDepth)
 	}
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
+	keys := orderedKeys(m)
 	e.mapHeader(len(keys))
 	for _, k := range keys {
 		if err := e.str(k); err != nil {
@@ -490,6 +487,8 @@ func (d *mpDecoder) mapBody(n uint64, depth int) (any, error) {
 		return nil, d.truncated()
 	}
 	m := make(map[string]any, min(n, maxPrealloc/16))
+	keys := make([]string, 0, min(n, maxPrealloc/16))
+	defer func() { rememberOrder(m, keys) }()
 	for ; n > 0; n-- {
 		off := d.i
 		k, err := d.value(depth + 1)
@@ -504,6 +503,9 @@ func (d *mpDecoder) mapBody(n uint64, depth int) (any, error) {
 		if !ok {
 			d.unsupportedAt(off, "map key is "+mpTypeName(k)+"; only string keys have a Go counterpart")
 			continue
+		}
+		if _, dup := m[ks]; !dup {
+			keys = append(keys, ks)
 		}
 		m[ks] = v
 	}

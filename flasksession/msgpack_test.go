@@ -2,6 +2,7 @@ package flasksession
 
 import (
 	"bytes"
+	"encoding/hex"
 	"errors"
 	"math"
 	"math/big"
@@ -249,6 +250,40 @@ func TestMsgpackClaimedSizes(t *testing.T) {
 		}
 		if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 64<<20 {
 			t.Errorf("%s: decoding %d bytes allocated %d MiB", header, len(in), alloc>>20)
+		}
+	}
+}
+
+// A decoded map is written back in the order it was read; keys deleted
+// since are skipped and keys added since come last, sorted.
+func TestMsgpackKeepsReadOrder(t *testing.T) {
+	// {"z": 1, "a": {"y": 2, "b": 3}, "m": 4} in that order.
+	in, _ := hex.DecodeString("83a17a01a16182a17902a16203a16d04")
+	m, err := Msgpack{}.Unmarshal(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name   string
+		change func(map[string]any)
+		want   string
+	}{
+		{"untouched", func(map[string]any) {}, "83a17a01a16182a17902a16203a16d04"},
+		{"value changed in place", func(m map[string]any) { m["z"] = int64(9) }, "83a17a09a16182a17902a16203a16d04"},
+		{"key deleted, keys added", func(m map[string]any) {
+			delete(m, "a")
+			m["c"] = int64(5)
+			m["b"] = int64(6)
+		}, "84a17a09a16d04a16206a16305"},
+	}
+	for _, tt := range tests {
+		tt.change(m)
+		got, err := Msgpack{}.Marshal(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if hex.EncodeToString(got) != tt.want {
+			t.Errorf("%s: got %x, want %s", tt.name, got, tt.want)
 		}
 	}
 }

@@ -6,13 +6,9 @@ import (
 	"github.com/flaskgo/session/taggedjson"
 )
 
-// Finishing: turning what the unpickler built into the session values
-// taggedjson uses, with depth and size limits.
-
 // finisher turns the unpickled object graph into session values.
 type finisher struct {
-	budget int          // values left
-	bytes  int          // bytes of strings and bytes left
+	budget int
 	active map[any]bool // containers being converted, to refuse cycles
 }
 
@@ -55,27 +51,35 @@ func (f *finisher) list(items []any, depth int) ([]any, error) {
 }
 
 func (f *finisher) value(v any, depth int) (any, error) {
-	if f.budget--; f.budget < 0 {
-		return nil, &finishError{ErrTooLarge, "the pickle refers to its containers so often that it would expand to too many values"}
-	}
+	// The budget counts bytes, not values: one long string referenced
+	// from many places is as costly to hold and re-encode as many strings.
+	cost := 1
 	switch x := v.(type) {
 	case string:
-		return x, f.spend(len(x))
+		cost += len(x)
 	case []byte:
-		return x, f.spend(len(x))
+		cost += len(x)
+	case taggedjson.Markup:
+		cost += len(x)
+	}
+	if f.budget -= cost; f.budget < 0 {
+		return nil, &finishError{ErrTooLarge, "the pickle refers to its values so often that it would expand to too many bytes"}
+	}
+	switch x := v.(type) {
 	case *pyDict:
 		if err := f.enter(x, depth); err != nil {
 			return nil, err
 		}
 		defer delete(f.active, x)
 		out := make(map[string]any, len(x.m))
-		for k, e := range x.m {
-			g, err := f.value(e, depth+1)
+		for _, k := range x.keys {
+			g, err := f.value(x.m[k], depth+1)
 			if err != nil {
 				return nil, err
 			}
 			out[k] = g
 		}
+		rememberOrder(out, x.keys)
 		return out, nil
 	case *pyList:
 		if err := f.enter(x, depth); err != nil {
@@ -104,12 +108,4 @@ func (f *finisher) value(v any, depth int) (any, error) {
 		return nil, &finishError{ErrUnsupportedValue, "a " + pyTypeName(v) + " object is not a session value Go can hold"}
 	}
 	return v, nil
-}
-
-// spend counts n bytes of string data against the byte budget.
-func (f *finisher) spend(n int) error {
-	if f.bytes -= n; f.bytes < 0 {
-		return &finishError{ErrTooLarge, "the pickle refers to its strings so often that it would expand to too many bytes"}
-	}
-	return nil
 }

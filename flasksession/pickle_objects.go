@@ -3,15 +3,20 @@ package flasksession
 import (
 	"fmt"
 	"math/big"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/flaskgo/session/taggedjson"
 )
 
-// Building objects: the few globals the restricted unpickler allows
-// (datetime, date, time, timedelta, UUID, Markup, set, frozenset, bytes,
-// bytearray, OrderedDict, ...) and what REDUCE, NEWOBJ and BUILD do with them.
+func (u *unpickler) global(module, name string) (pyGlobal, error) {
+	g, ok := allowedGlobals[module+" "+name]
+	if !ok {
+		return "", u.fail(ErrUnsafePickle, "global %.64q is not allowed", module+"."+name)
+	}
+	return g, nil
+}
 
 // call runs REDUCE: one of the allowed functions, with args.
 func (u *unpickler) call(fn any, args taggedjson.Tuple) (any, error) {
@@ -337,9 +342,15 @@ func validDate(y, m, d int) bool {
 }
 
 func describeArgs(args taggedjson.Tuple) string {
-	names := make([]string, len(args))
+	// An error message names a few arguments, never the whole input.
+	const maxNamed = 8
+	names := make([]string, 0, min(len(args), maxNamed+1))
 	for k, a := range args {
-		names[k] = pyTypeName(a)
+		if k == maxNamed {
+			names = append(names, "... "+strconv.Itoa(len(args)-maxNamed)+" more")
+			break
+		}
+		names = append(names, pyTypeName(a))
 	}
 	return "(" + strings.Join(names, ", ") + ")"
 }

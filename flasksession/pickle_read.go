@@ -2,7 +2,6 @@ package flasksession
 
 import (
 	"fmt"
-	"strings"
 
 	"github.com/flaskgo/session/taggedjson"
 )
@@ -36,11 +35,10 @@ func (Pickle) Unmarshal(data []byte) (map[string]any, error) {
 	if !ok {
 		return nil, &DecodeError{Format: "pickle", Offset: u.op, Msg: "the pickled value is " + pyTypeName(v) + ", not a dict", Err: ErrNotMap}
 	}
-	// A pickle may refer to one container or string many times (memo GET),
-	// and each reference becomes a copy here, so a small pickle could
-	// describe an exponentially large value. The budgets count values and
-	// the bytes of strings; real sessions stay far below both.
-	f := finisher{budget: 8*len(data) + 1<<16, bytes: 16*len(data) + 1<<20, active: make(map[any]bool)}
+	// A pickle may refer to one container many times (memo GET), and each
+	// reference becomes a copy here, so a small pickle could describe an
+	// exponentially large value. Real sessions stay far below this budget.
+	f := finisher{budget: 8*len(data) + 1<<16, active: make(map[any]bool)}
 	out, err := f.value(d, 0)
 	if err != nil {
 		return nil, &DecodeError{Format: "pickle", Offset: u.op, Msg: err.Error(), Err: sentinelOf(err)}
@@ -52,7 +50,10 @@ func (Pickle) Unmarshal(data []byte) (map[string]any, error) {
 // so that memo references and in-place opcodes (APPENDS, SETITEMS, ...)
 // see one object, as in Python.
 type (
-	pyDict struct{ m map[string]any }
+	pyDict struct {
+		m    map[string]any
+		keys []string // insertion order, as Python keeps it
+	}
 	pyList struct{ items []any }
 	pySet  struct {
 		items  []any
@@ -123,15 +124,8 @@ type unpickler struct {
 	memo  map[int64]any
 }
 
-// maxErrorMsg caps an error message: they quote pieces of untrusted input.
-const maxErrorMsg = 240
-
 func (u *unpickler) fail(err error, format string, args ...any) error {
-	msg := fmt.Sprintf(format, args...)
-	if len(msg) > maxErrorMsg {
-		msg = strings.ToValidUTF8(msg[:maxErrorMsg], "") + "…"
-	}
-	return &DecodeError{Format: "pickle", Offset: u.op, Msg: msg, Err: err}
+	return &DecodeError{Format: "pickle", Offset: u.op, Msg: fmt.Sprintf(format, args...), Err: err}
 }
 
 func (u *unpickler) truncated() error {
@@ -243,64 +237,16 @@ func (u *unpickler) run() (any, error) {
 
 func (u *unpickler) step(c byte) error {
 	switch c {
-	case 0x80, 0x95, '(', '0', '1', '2', 'p', 'q', 'r', 0x94, 'g', 'h', 'j':
+	case 0x80, 0x95, '(', '0', '1', '2':
 		return u.stackOp(c)
 	case 'N', 0x88, 0x89, 'I', 'L', 'J', 'K', 'M', 0x8a, 0x8b, 'F', 'G', 'V', 'X', 0x8c, 0x8d, 'S', 'T', 'U', 'B', 'C', 0x8e, 0x96:
 		return u.scalarOp(c)
 	case ')', 't', 0x85, 0x86, 0x87, ']', 'l', 'a', 'e', '}', 'd', 's', 'u', 0x8f, 0x90, 0x91:
 		return u.containerOp(c)
-	default:
+	case 'p', 'q', 'r', 0x94, 'g', 'h', 'j':
+		return u.memoOp(c)
+	case 'c', 0x93, 'R', 0x81, 0x92, 'b', 'i', 'o', 'P', 'Q', 0x82, 0x83, 0x84, 0x97, 0x98:
 		return u.objectOp(c)
 	}
-}
-
-// sizeWidth is the width of the length prefix of a string/bytes opcode.
-func sizeWidth(c byte) int {
-	switch c {
-	case 0x8c, 'C':
-		return 1
-	case 'X', 'B':
-		return 4
-	}
-	return 8
-}
-
-func (u *unpickler) setItems(d *pyDict, items []any) error {
-	if len(items)%2 != 0 {
-		return u.fail(ErrSyntax, "odd number of items for a dict")
-	}
-	for k := 0; k < len(items); k += 2 {
-		key, ok := items[k].(string)
-		if !ok {
-			return u.fail(ErrUnsupportedValue, "dict key is %s; only str keys have a Go counterpart", pyTypeName(items[k]))
-		}
-		d.m[key] = items[k+1]
-	}
-	return nil
-}
-
-// hashable rejects set elements Python would refuse (TypeError:
-// unhashable). It looks at the elements themselves only: a tuple holding a
-// list is let through, because checking tuples deeply could take
-// exponential time on tuples that share their elements.
-func (u *unpickler) hashable(items []any) error {
-	for _, v := range items {
-		switch x := v.(type) {
-		case *pyList, *pyDict:
-			return u.fail(ErrSyntax, "unhashable type: %s", pyTypeName(v))
-		case *pySet:
-			if !x.frozen {
-				return u.fail(ErrSyntax, "unhashable type: set")
-			}
-		}
-	}
-	return nil
-}
-
-func (u *unpickler) global(module, name string) (pyGlobal, error) {
-	g, ok := allowedGlobals[module+" "+name]
-	if !ok {
-		return "", u.fail(ErrUnsafePickle, "global %.64q is not allowed", module+"."+name)
-	}
-	return g, nil
+	return u.fail(ErrSyntax, "invalid load key, '\\x%02x'", c)
 }

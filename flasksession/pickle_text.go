@@ -6,9 +6,6 @@ import (
 	"strings"
 )
 
-// Text forms of protocol 0: INT, LONG and FLOAT lines, and the escapes
-// of UNICODE and STRING.
-
 // textInt parses the argument of INT and LONG: a decimal integer.
 func (u *unpickler) textInt(s string) (any, error) {
 	if i, err := strconv.ParseInt(s, 10, 64); err == nil {
@@ -36,10 +33,6 @@ func (u *unpickler) textFloat(s string) (float64, error) {
 	}
 	return f, nil
 }
-
-// maxLongBytes is the size of a LONG1/LONG4 integer beyond which it has more
-// than maxIntDigits decimal digits: 256^1786 > 10^4300.
-const maxLongBytes = 1786
 
 // decodeLong reads a little-endian two's complement integer (LONG1/LONG4).
 func decodeLong(b []byte) any {

@@ -135,7 +135,7 @@ func TestLegacyPickleVectors(t *testing.T) {
 // decoder returned, and re-encodes to the same bytes in Flask's key order.
 func TestMsgspecVectors(t *testing.T) {
 	v := loadVectors(t)
-	var decoded, exact, sortedExact, total int
+	var decoded, exact, rewriteExact, total int
 	for _, r := range v.Msgspec.Records {
 		if r.StoredB64 == nil {
 			continue
@@ -181,15 +181,23 @@ func TestMsgspecVectors(t *testing.T) {
 			if r.Built != "" && !bytes.Equal(b64(t, r.Built), data) {
 				t.Errorf("constructed_msgpack_b64 differs from stored bytes")
 			}
-			// Marshal sorts keys: equal bytes when Flask's order was sorted,
-			// same meaning always.
-			sorted, err := Msgpack{}.Marshal(got)
+			// An untouched rewrite keeps the order Unmarshal read.
+			rewritten, err := Msgpack{}.Marshal(got)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if bytes.Equal(sorted, data) {
-				sortedExact++
-			} else if len(sorted) != len(data) {
+			if !bytes.Equal(rewritten, data) {
+				t.Errorf("Marshal(Unmarshal(stored)) is not byte-identical\n got %x\nwant %x", rewritten, data)
+			} else {
+				rewriteExact++
+			}
+			// A fresh map (no remembered order) is written sorted: same
+			// meaning, same length.
+			sorted, err := Msgpack{}.Marshal(plain(mustTyped(t, r.Decoded08, false)).(map[string]any))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(sorted) != len(data) {
 				t.Errorf("sorted encoding has %d bytes, Flask's %d", len(sorted), len(data))
 			}
 			back, err := Msgpack{}.Unmarshal(sorted)
@@ -198,8 +206,8 @@ func TestMsgspecVectors(t *testing.T) {
 			}
 		})
 	}
-	t.Logf("%d/%d msgspec records decoded; %d re-encoded byte-exact in Flask's key order; %d byte-exact with Marshal's sorted keys",
-		decoded, total, exact, sortedExact)
+	t.Logf("%d/%d msgspec records decoded; %d re-encoded byte-exact in Flask's key order; %d rewritten byte-exact by Marshal(Unmarshal)",
+		decoded, total, exact, rewriteExact)
 }
 
 // N-redis-legacy-pickle-upgrade: 0.8 read a 0.3.2 pickle and rewrote it as
@@ -225,6 +233,15 @@ func TestLegacyUpgradeVector(t *testing.T) {
 		}
 		if want := b64(t, *r.StoredB64); !bytes.Equal(e.buf, want) {
 			t.Errorf("upgraded entry\n got %x\nwant %x", e.buf, want)
+		}
+		// The unpickled map remembers the pickle's key order: Marshal
+		// alone produces Flask-Session's upgrade bytes.
+		direct, err := Msgpack{}.Marshal(got)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := b64(t, *r.StoredB64); !bytes.Equal(direct, want) {
+			t.Errorf("Msgpack.Marshal(unpickled)\n got %x\nwant %x", direct, want)
 		}
 		return
 	}
