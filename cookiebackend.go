@@ -96,7 +96,10 @@ func (b *cookieBackend) commit(ctx context.Context, s *Session, now time.Time) (
 	}
 	b.stampCreated(s.values, now)
 	if _, ok := s.values[KeySessionID]; b.rev != nil && (!ok || s.renew) {
-		s.values[KeySessionID] = newSessionID()
+		s.values[KeySessionID] = s.nextSID
+		if s.nextSID == "" {
+			s.values[KeySessionID] = newSessionID()
+		}
 	}
 	payload, err := taggedjson.Marshal(s.values)
 	if err != nil {

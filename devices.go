@@ -48,11 +48,15 @@ func (m *Manager) UserSessions(ctx context.Context, userID string) ([]RecordInfo
 // response; it cannot count them and reports 0.
 func (m *Manager) DeleteUserSessions(ctx context.Context, userID string, keep *Session) (int, error) {
 	if cb, ok := m.backend.(*cookieBackend); ok && cb.rev != nil {
-		if err := cb.rev.revokeUser(ctx, userID, m.cfg.Now()); err != nil {
+		var keepSID string
+		if keep != nil {
+			keepSID = newSessionID()
+		}
+		if err := cb.rev.revokeUser(ctx, userID, keepSID, m.cfg.Now()); err != nil {
 			return 0, err
 		}
 		if keep != nil {
-			keep.Renew()
+			keep.renewAs(keepSID)
 		}
 		return 0, nil
 	}

@@ -51,6 +51,7 @@ func newRevocations(r *rules) *revocations {
 // revocationRecord is what the store keeps under a revocation key.
 type revocationRecord struct {
 	before int64            // user: sessions signed before this Unix second are dead
+	keep   string           // user: the session id exempt from before (the one that ended the others)
 	sids   map[string]int64 // revoked session ids -> when they were revoked
 }
 
@@ -88,7 +89,7 @@ func (v *revocations) check(ctx context.Context, values map[string]any, signedAt
 		return fmt.Errorf("%w: logged out", ErrRevoked)
 	}
 	r := decodeRevocation(rec.Data)
-	if signedAt.Unix() < r.before {
+	if signedAt.Unix() < r.before && (sid == "" || sid != r.keep) {
 		return fmt.Errorf("%w: every session of the user was ended", ErrRevoked)
 	}
 	if _, ok := r.sids[sid]; ok && sid != "" {
@@ -111,9 +112,14 @@ func (v *revocations) revokeSession(ctx context.Context, sid, uid string, now ti
 	return v.updateUser(ctx, uid, now, func(r *revocationRecord) { r.sids[sid] = now.Unix() })
 }
 
-// revokeUser ends every session of uid signed before now.
-func (v *revocations) revokeUser(ctx context.Context, uid string, now time.Time) error {
-	return v.updateUser(ctx, uid, now, func(r *revocationRecord) { r.before = now.Unix() })
+// revokeUser ends every session of uid signed before now, and in now's
+// second too (signatures count whole seconds, so a device that signed in
+// a moment earlier in the same second would survive otherwise), except the
+// session whose id is keep.
+func (v *revocations) revokeUser(ctx context.Context, uid, keep string, now time.Time) error {
+	return v.updateUser(ctx, uid, now, func(r *revocationRecord) {
+		r.before, r.keep = now.Unix()+1, keep
+	})
 }
 
 // updateUser changes a user's revocation record, conditionally when the
@@ -160,7 +166,7 @@ func encodeRevocation(r revocationRecord) []byte {
 	for k, at := range r.sids {
 		sids[k] = at
 	}
-	data, _ := taggedjson.Marshal(map[string]any{"before": r.before, "sids": sids})
+	data, _ := taggedjson.Marshal(map[string]any{"before": r.before, "keep": r.keep, "sids": sids})
 	return data
 }
 
@@ -177,6 +183,7 @@ func decodeRevocation(data []byte) revocationRecord {
 	if n, ok := toBigInt(m["before"]); ok && n.IsInt64() {
 		r.before = n.Int64()
 	}
+	r.keep, _ = m["keep"].(string)
 	if sids, ok := m["sids"].(map[string]any); ok {
 		for k, at := range sids {
 			if n, ok := toBigInt(at); ok && n.IsInt64() {

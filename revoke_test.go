@@ -75,6 +75,21 @@ func TestRevocationMakesLogoutStick(t *testing.T) {
 	}
 }
 
+// TestWithoutRevocationACopySurvivesLogout pins the documented limit of
+// cookie sessions without Config.Revocations (docs/security.md).
+func TestWithoutRevocationACopySurvivesLogout(t *testing.T) {
+	m := newManager(t, session.Config{})
+	cookie, _ := sessionCookie(t, serve(t, m, "", func(w http.ResponseWriter, r *http.Request) {
+		session.From(r).Set("cart", 3)
+	}), "session")
+	serve(t, m, cookie, func(w http.ResponseWriter, r *http.Request) { session.From(r).Destroy() })
+	serve(t, m, cookie, func(w http.ResponseWriter, r *http.Request) {
+		if !session.From(r).Has("cart") {
+			t.Error("without revocation a copied cookie was refused after logout: update docs/security.md")
+		}
+	})
+}
+
 func TestRevocationRenewAndAllDevices(t *testing.T) {
 	c := testenv.RealClock()
 	ms := memstore.New(memstore.WithClock(c.Now))
@@ -104,9 +119,9 @@ func TestRevocationRenewAndAllDevices(t *testing.T) {
 	if has(phone) || !has(renewed) {
 		t.Errorf("after Renew: old cookie works %v, new cookie works %v", has(phone), has(renewed))
 	}
-	// "Log out my other devices" from the laptop, a little later. (Cookies
-	// signed in the very second of the cut-off survive it.)
-	c.Advance(2 * time.Second)
+	// "Log out my other devices" from the laptop, in the very second the
+	// phone's cookie was signed: signatures count whole seconds, and the
+	// cut-off covers that second too, sparing only the laptop's new cookie.
 	newLaptop, _ := sessionCookie(t, serve(t, m, laptop, func(w http.ResponseWriter, r *http.Request) {
 		s := session.From(r)
 		if _, err := m.DeleteUserSessions(r.Context(), s.GetString("_user_id"), s); err != nil {
@@ -121,6 +136,14 @@ func TestRevocationRenewAndAllDevices(t *testing.T) {
 	}
 	if has(laptop) {
 		t.Error("the laptop's old cookie still works")
+	}
+	// A device that logs in after the cut-off's second is not affected.
+	c.Advance(time.Second)
+	if tablet := login(); !has(tablet) {
+		t.Error("a login after 'log out other devices' does not work")
+	}
+	if !has(newLaptop) {
+		t.Error("the laptop's new cookie stopped working")
 	}
 }
 

@@ -67,6 +67,7 @@ type Session struct {
 	commitOp string // what the commit did (OpCookieWritten, ...), for the Observer
 
 	revokeSID, revokeUID string // cookie modes with Revocations: the incoming session's id and user
+	nextSID              string // cookie modes with Revocations: the id the renewed cookie gets ("" draws one)
 
 	outer *Session // the session of an enclosing Manager, if any
 }
@@ -346,6 +347,16 @@ func (s *Session) Renew() {
 	s.beginChange("*")
 	s.renew = true
 	s.allChanged = true
+}
+
+// renewAs is Renew with the cookie session id (KeySessionID) the next
+// cookie carries chosen in advance: DeleteUserSessions exempts it from the
+// user's cut-off before the cookie is written.
+func (s *Session) renewAs(sid string) {
+	s.Renew()
+	s.mu.Lock()
+	s.nextSID = sid
+	s.mu.Unlock()
 }
 
 // Destroy empties the session and ends it: the cookie is deleted and a

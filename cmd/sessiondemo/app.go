@@ -104,6 +104,7 @@ func newApp(ctx context.Context, cfg Config) (*app, error) {
 		SecretKey:    cfg.Secret,
 		Encrypted:    spec.kind == kindEncrypted,
 		Store:        a.store.store,
+		Revocations:  a.store.revocations,
 		Logger:       cfg.Logger,
 		Now:          cfg.Now,
 		ErrorHandler: a.sessionFailed,

@@ -488,11 +488,45 @@ func TestDevices(t *testing.T) {
 	if body := anon.get("/devices").body; !strings.Contains(body, "Log in to see your devices") {
 		t.Errorf("anonymous devices page does not ask to log in")
 	}
-	cookieSrv := newTestServer(t, "cookie")
-	cc := newClient(t, cookieSrv.URL)
-	cc.login("alice", "wonderland", false)
-	if body := cc.get("/devices").body; !strings.Contains(body, "This needs a server-side store") {
-		t.Errorf("cookie-mode devices page does not explain itself")
+}
+
+// TestCookieLogoutSticks checks the cookie modes' revocation list: a copy
+// of a cookie taken before logout (or before "log out other devices") is
+// refused afterwards, while the browser that acted stays logged in.
+func TestCookieLogoutSticks(t *testing.T) {
+	for _, store := range []string{"cookie", "encrypted"} {
+		t.Run(store, func(t *testing.T) {
+			srv := newTestServer(t, store)
+			c := newClient(t, srv.URL)
+			c.login("alice", "wonderland", false)
+			stolen := c.cookie()
+			if got := loggedInAs(c.get("/").body); got != "alice" {
+				t.Fatalf("after login: user %q", got)
+			}
+			c.submit("/logout", nil)
+			thief := newClient(t, srv.URL)
+			thief.setCookie(stolen)
+			if got := loggedInAs(thief.get("/").body); got != "" {
+				t.Errorf("a cookie copied before logout still logs in as %q", got)
+			}
+
+			laptop, phone := newClient(t, srv.URL), newClient(t, srv.URL)
+			laptop.login("alice", "wonderland", false)
+			phone.login("alice", "wonderland", true)
+			page := laptop.get("/devices").body
+			if !strings.Contains(page, "cannot be listed, but they can be ended") || !strings.Contains(page, `id="logout-others"`) {
+				t.Fatalf("cookie-mode devices page does not offer to log out the others:\n%s", page)
+			}
+			if page := laptop.submit("/devices/logout-others", nil); !strings.Contains(page.body, "Logged out every other browser.") {
+				t.Errorf("no confirmation after logging out the others")
+			}
+			if got := loggedInAs(laptop.get("/").body); got != "alice" {
+				t.Errorf("the browser that logged out the others is now %q", got)
+			}
+			if got := loggedInAs(phone.get("/").body); got != "" {
+				t.Errorf("the other device is still logged in as %q", got)
+			}
+		})
 	}
 }
 

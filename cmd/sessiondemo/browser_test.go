@@ -174,6 +174,57 @@ func TestBrowser(t *testing.T) {
 		}
 	})
 
+	t.Run("a cookie copied before logout is dead after it", func(t *testing.T) {
+		srv := newTestServer(t, "cookie")
+		b := newTab(t, browser, srv.URL)
+		b.login("alice", "wonderland", false)
+		b.click(`button[data-add="tea-sencha"]`)
+		copied := b.sessionCookie()
+		if copied == nil {
+			t.Fatal("no session cookie after login")
+		}
+		b.click("#logout")
+		if user := b.attr("body", "data-user"); user != "" {
+			t.Fatalf("still logged in as %q", user)
+		}
+		// The copy, replayed in another browser context (a thief's).
+		thief := newTab(t, browser, srv.URL)
+		thief.open("/")
+		thief.setSessionCookie(copied, copied.Value)
+		if status := thief.open("/cart"); status != 200 {
+			t.Fatalf("replayed cookie: status %d, want 200", status)
+		}
+		if user := thief.attr("body", "data-user"); user != "" {
+			t.Fatalf("the copied cookie is still logged in as %q after logout", user)
+		}
+		if thief.count("#cart-empty") != 1 {
+			t.Errorf("the copied cookie still shows the cart")
+		}
+		thief.screenshot("replayed-after-logout")
+	})
+
+	t.Run("log out other devices in cookie mode", func(t *testing.T) {
+		srv := newTestServer(t, "cookie")
+		laptop := newTab(t, browser, srv.URL)
+		phone := newTab(t, browser, srv.URL)
+		laptop.login("alice", "wonderland", false)
+		phone.login("alice", "wonderland", true)
+		laptop.open("/devices")
+		laptop.click("#logout-others")
+		if got := laptop.text(".flash-success"); got != "Logged out every other browser." {
+			t.Errorf("flash = %q", got)
+		}
+		laptop.screenshot("devices-cookie")
+		phone.open("/")
+		if user := phone.attr("body", "data-user"); user != "" {
+			t.Errorf("the phone is still logged in as %q", user)
+		}
+		laptop.open("/")
+		if user := laptop.attr("body", "data-user"); user != "alice" {
+			t.Errorf("the laptop was logged out too (%q)", user)
+		}
+	})
+
 	t.Run("a tampered cookie gives an anonymous page", func(t *testing.T) {
 		srv := newTestServer(t, "cookie")
 		b := newTab(t, browser, srv.URL)

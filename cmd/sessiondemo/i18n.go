@@ -70,6 +70,8 @@ var translations = map[string][2]string{
 		"%d autre session fermée.", "%d andere Sitzung abgemeldet."},
 	"Logged out %d other sessions.": {
 		"%d autres sessions fermées.", "%d andere Sitzungen abgemeldet."},
+	"Logged out every other browser.": {
+		"Tous les autres navigateurs sont déconnectés.", "Alle anderen Browser abgemeldet."},
 	"Too many login attempts. Try again in %d seconds.": {
 		"Trop de tentatives de connexion. Réessayez dans %d secondes.",
 		"Zu viele Anmeldeversuche. Versuchen Sie es in %d Sekunden erneut."},

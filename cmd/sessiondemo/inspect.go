@@ -315,10 +315,10 @@ func (a *app) devices(w http.ResponseWriter, r *http.Request) {
 	d := devicesData{}
 	u := userByID(s.GetString(keyUser))
 	switch {
-	case !a.spec.serverSide():
-		d.Reason = "cookie"
 	case u == nil:
 		d.Reason = "anonymous"
+	case !a.spec.serverSide():
+		d.Reason = "cookie" // no list to show, but logging out the others works
 	default:
 		infos, err := a.mgr.UserSessions(r.Context(), u.ID)
 		if errors.Is(err, session.ErrNotSupported) {
@@ -429,10 +429,12 @@ func leadingVersion(s string) string {
 func (a *app) logoutOthers(w http.ResponseWriter, r *http.Request) {
 	s := session.From(r)
 	u := userByID(s.GetString(keyUser))
-	if u == nil || !a.spec.serverSide() {
+	if u == nil {
 		redirect(w, r, "/devices")
 		return
 	}
+	// In the cookie modes this revokes every cookie of u signed until now
+	// and re-issues this one; it cannot count them (n is 0).
 	n, err := a.mgr.DeleteUserSessions(r.Context(), u.ID, s)
 	if err != nil && !errors.Is(err, session.ErrNotSupported) {
 		a.log.Error("logging out other sessions failed", "user", u.ID, "err", err)
@@ -440,6 +442,10 @@ func (a *app) logoutOthers(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	a.log.Info("logged out other sessions", "user", u.ID, "count", n)
-	flash(s, trn(langOf(s), n, "Logged out %d other session.", "Logged out %d other sessions."), "success")
+	if a.spec.serverSide() {
+		flash(s, trn(langOf(s), n, "Logged out %d other session.", "Logged out %d other sessions."), "success")
+	} else {
+		flash(s, tr(langOf(s), "Logged out every other browser."), "success")
+	}
 	redirect(w, r, "/devices")
 }

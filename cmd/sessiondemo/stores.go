@@ -234,12 +234,13 @@ func mysqlDSN(spec string) (string, error) {
 
 // openedStore is a server-side store and what must be released with it.
 type openedStore struct {
-	store session.Store
-	close func() error
+	store       session.Store // the session store; nil in the cookie modes
+	revocations session.Store // the cookie modes' revocation list; nil otherwise
+	close       func() error
 }
 
-// openStore connects to the backend of spec; for a cookie spec it returns a
-// nil store. SQL stores are migrated. Stores without native expiry are swept
+// openStore connects to the backend of spec; for a cookie spec it returns
+// no session store but an in-memory revocation list. SQL stores are migrated. Stores without native expiry are swept
 // in the background until close.
 func openStore(ctx context.Context, spec storeSpec, logger *slog.Logger) (openedStore, error) {
 	var (
@@ -254,7 +255,12 @@ func openStore(ctx context.Context, spec storeSpec, logger *slog.Logger) (opened
 	}
 	switch spec.kind {
 	case kindCookie, kindEncrypted:
-		return openedStore{close: func() error { return nil }}, nil
+		// Cookie sessions keep their data in the browser; the server keeps
+		// only the revocation list (Config.Revocations) that makes logout
+		// and "log out other devices" stick. In memory here: a restart
+		// forgets it, which a real deployment would not want.
+		m := memstore.New()
+		return openedStore{revocations: m, close: m.Close}, nil
 	case kindMemory:
 		m := memstore.New()
 		st, closers = m, append(closers, m.Close)

@@ -178,14 +178,10 @@ func TestStoreBackends(t *testing.T) {
 			if replay.StatusCode != http.StatusOK {
 				t.Fatalf("replayed cookie: status %d", replay.StatusCode)
 			}
-			got := loggedInAs(replay.body)
-			if srv.app.spec.serverSide() && got != "" {
-				t.Errorf("server-side: a copy of the cookie is still logged in as %q after logout", got)
-			}
-			if !srv.app.spec.serverSide() && got != "alice" {
-				// The documented limit of cookie sessions: logout cannot
-				// revoke a copied cookie. If this changes, update the README.
-				t.Errorf("cookie mode: a copied cookie is logged in as %q after logout, expected alice", got)
+			// Server-side, logout deletes the record; in the cookie modes
+			// the demo's revocation list (Config.Revocations) refuses the copy.
+			if got := loggedInAs(replay.body); got != "" {
+				t.Errorf("a copy of the cookie is still logged in as %q after logout", got)
 			}
 		})
 	}
