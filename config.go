@@ -83,6 +83,12 @@ type Config struct {
 	// Lifetime is Flask's PERMANENT_SESSION_LIFETIME: a permanent session's
 	// cookie expiry, and the maximum age of every session. Default 31 days.
 	Lifetime time.Duration
+	// Permanent makes every new session permanent (its cookie carries an
+	// expiry Lifetime ahead) unless the handler calls SetPermanent(false):
+	// Flask-Session's SESSION_PERMANENT, which is on by default there. Plain
+	// Flask, and this package by default, start sessions as browser-session
+	// cookies. It sets "_permanent" in the session when it is first written.
+	Permanent bool
 	// DisableRefresh stops re-issuing a permanent session on every request
 	// (Flask's SESSION_REFRESH_EACH_REQUEST = False).
 	//

@@ -94,7 +94,7 @@ func (b *cookieBackend) commit(ctx context.Context, s *Session, now time.Time) (
 	if !s.modified() && !resend && !extend && s.keyIndex == 0 {
 		return Token{}, nil
 	}
-	b.stampCreated(s.values, now)
+	b.stampDefaults(s.values, now)
 	if _, ok := s.values[KeySessionID]; b.rev != nil && (!ok || s.renew) {
 		s.values[KeySessionID] = s.nextSID
 		if s.nextSID == "" {

@@ -87,8 +87,15 @@ func (r *rules) checkCreated(values map[string]any, now time.Time) error {
 	return nil
 }
 
-// stampCreated records the creation time when an absolute timeout applies.
-func (r *rules) stampCreated(values map[string]any, now time.Time) {
+// stampDefaults gives a session about to be written what the Config says
+// every session has: its creation time when an absolute timeout applies,
+// and permanence under Config.Permanent unless the session says otherwise.
+func (r *rules) stampDefaults(values map[string]any, now time.Time) {
+	if r.cfg.Permanent {
+		if _, ok := values[KeyPermanent]; !ok {
+			values[KeyPermanent] = true
+		}
+	}
 	if r.cfg.AbsoluteTimeout <= 0 {
 		return
 	}

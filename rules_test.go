@@ -3,10 +3,12 @@ package session_test
 import (
 	"errors"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/flaskgo/session"
+	"github.com/flaskgo/session/memstore"
 )
 
 func TestTimeouts(t *testing.T) {
@@ -79,5 +81,69 @@ func TestPermanentRefresh(t *testing.T) {
 		if reissued == disable {
 			t.Errorf("DisableRefresh=%v: re-issued=%v", disable, reissued)
 		}
+	}
+}
+
+// TestPermanentByDefault: Config.Permanent (Flask-Session's
+// SESSION_PERMANENT) makes new sessions permanent unless the handler says
+// otherwise, in every mode.
+func TestPermanentByDefault(t *testing.T) {
+	for _, mode := range []struct {
+		name  string
+		store bool
+	}{{"cookie", false}, {"server-side", true}} {
+		for _, tc := range []struct {
+			name    string
+			handler func(s *session.Session)
+			want    bool
+		}{
+			{"new session", func(s *session.Session) { s.Set("cart", 1) }, true},
+			{"handler opts out", func(s *session.Session) { s.Set("cart", 1); s.SetPermanent(false) }, false},
+		} {
+			t.Run(mode.name+"/"+tc.name, func(t *testing.T) {
+				cfg := session.Config{Permanent: true}
+				if mode.store {
+					ms := memstore.New()
+					t.Cleanup(func() { ms.Close() })
+					cfg.Store = ms
+				}
+				m := newManager(t, cfg)
+				var before bool
+				rec := serve(t, m, "", func(w http.ResponseWriter, r *http.Request) {
+					s := session.From(r)
+					tc.handler(s)
+					before = s.Permanent()
+				})
+				if before != tc.want {
+					t.Errorf("Permanent() in the handler = %v, want %v", before, tc.want)
+				}
+				var ck *http.Cookie
+				for _, c := range rec.Result().Cookies() {
+					if c.Name == "session" {
+						ck = c
+					}
+				}
+				if ck == nil {
+					t.Fatal("no session cookie")
+				}
+				if got := !ck.Expires.IsZero(); got != tc.want {
+					t.Errorf("cookie has an expiry: %v, want %v (%s)", got, tc.want, rec.Header().Get("Set-Cookie"))
+				}
+				var stored bool
+				serve(t, m, ck.Value, func(w http.ResponseWriter, r *http.Request) {
+					v, ok := session.From(r).Get(session.KeyPermanent)
+					stored = ok && v == true
+				})
+				if stored != tc.want {
+					t.Errorf("next request sees _permanent = %v, want %v", stored, tc.want)
+				}
+			})
+		}
+	}
+	// Off (the default, as plain Flask): a browser-session cookie.
+	m := newManager(t, session.Config{})
+	rec := serve(t, m, "", func(w http.ResponseWriter, r *http.Request) { session.From(r).Set("cart", 1) })
+	if sc := rec.Header().Get("Set-Cookie"); strings.Contains(sc, "Expires=") {
+		t.Errorf("without Config.Permanent the cookie has an expiry: %s", sc)
 	}
 }

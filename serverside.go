@@ -212,7 +212,7 @@ func (b *serverBackend) record(values map[string]any, now time.Time) (Record, er
 // create writes the session under a new id (new session, Renew or a
 // Destroy followed by new values) and retires the old id.
 func (b *serverBackend) create(ctx context.Context, s *Session, now time.Time) (Token, error) {
-	b.stampCreated(s.values, now)
+	b.stampDefaults(s.values, now)
 	rec, err := b.record(s.values, now)
 	if err != nil {
 		return Token{}, err

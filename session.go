@@ -239,9 +239,13 @@ func (s *Session) Len() int {
 	return n
 }
 
-// Permanent reports whether the session outlives the browser session.
+// Permanent reports whether the session outlives the browser session: its
+// "_permanent" flag, or Config.Permanent for a session without one.
 func (s *Session) Permanent() bool {
-	v, _ := s.Get(KeyPermanent)
+	v, ok := s.Get(KeyPermanent)
+	if !ok {
+		return s.m != nil && s.m.cfg.Permanent
+	}
 	b, _ := v.(bool)
 	return b
 }
