@@ -133,7 +133,7 @@ func WithByteOrder(order binary.ByteOrder) Option {
 
 // WithMaxFileSize bounds the size of a cache file the store reads (and
 // writes): larger files are reported as ErrCorrupt without being read.
-// Default DefaultMaxFileSize (1 MiB).
+// Default DefaultMaxFileSize (4 MiB).
 func WithMaxFileSize(n int64) Option {
 	return func(s *Store) {
 		if n > headerSize {

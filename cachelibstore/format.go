@@ -45,7 +45,7 @@ const (
 	lockName = "flaskgo-session.lock" + tmpSuffix
 
 	// DefaultMaxFileSize is the default limit on a cache file's size.
-	DefaultMaxFileSize = 1 << 20
+	DefaultMaxFileSize = 4 << 20
 
 	// DefaultThreshold is cachelib's and Flask-Session's default threshold
 	// (SESSION_FILE_THRESHOLD).
