@@ -4,13 +4,14 @@
 // and write one session, under one cookie and one secret key. See
 // README.md and docs/migrating-from-flask.md.
 //
-//	flaskmigrate -flask http://127.0.0.1:5000 [-listen 127.0.0.1:8000] [-store cookie|redis://...]
+//	flaskmigrate -flask http://127.0.0.1:5000 [-listen 127.0.0.1:8000] [-store cookie|redis://...|sqlite:FILE|postgres://...]
 //
 // The secret key comes from $FLASK_SECRET_KEY (the Flask app's SECRET_KEY).
 package main
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"flag"
 	"fmt"
@@ -22,20 +23,25 @@ import (
 	"strings"
 	"time"
 
+	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver "pgx"
 	"github.com/redis/go-redis/v9"
+	_ "modernc.org/sqlite" // database/sql driver "sqlite"
 
 	"github.com/flaskgo/session"
 	"github.com/flaskgo/session/flasksession"
 	"github.com/flaskgo/session/redisstore"
+	"github.com/flaskgo/session/sqlstore"
 )
 
 func main() {
 	listen := flag.String("listen", "127.0.0.1:8000", "address to serve on")
 	flaskURL := flag.String("flask", "http://127.0.0.1:5000", "the Flask app's base URL")
-	store := flag.String("store", "cookie", `"cookie" (Flask's signed cookie) or the Flask-Session store: redis://host:port/db`)
+	store := flag.String("store", "cookie", `"cookie" (Flask's signed cookie) or the Flask-Session store: redis://host:port/db, sqlite:FILE or postgres://...`)
 	prefix := flag.String("key-prefix", "session:", "Flask-Session's SESSION_KEY_PREFIX")
+	table := flag.String("table", "sessions", "Flask-Session's SESSION_SQLALCHEMY_TABLE")
 	flag.Parse()
-	if err := run(*listen, *flaskURL, storeConfig{spec: *store, prefix: *prefix, secret: os.Getenv("FLASK_SECRET_KEY")}); err != nil {
+	sc := storeConfig{spec: *store, prefix: *prefix, table: *table, secret: os.Getenv("FLASK_SECRET_KEY")}
+	if err := run(*listen, *flaskURL, sc); err != nil {
 		fmt.Fprintln(os.Stderr, "flaskmigrate:", err)
 		os.Exit(1)
 	}
@@ -71,6 +77,7 @@ func run(listen, flaskURL string, sc storeConfig) error {
 type storeConfig struct {
 	spec   string // "cookie", or a Flask-Session store URL
 	prefix string // SESSION_KEY_PREFIX ("" for none)
+	table  string // SESSION_SQLALCHEMY_TABLE
 	secret string // the Flask app's SECRET_KEY
 }
 
@@ -93,8 +100,24 @@ func (sc storeConfig) manager() (*session.Manager, func() error, error) {
 		rdb := redis.NewClient(opt)
 		closeStore = rdb.Close
 		cfg.Store = redisstore.New(rdb)
+	case strings.HasPrefix(sc.spec, "sqlite:"), strings.HasPrefix(sc.spec, "postgres://"):
+		driver, dsn, dialect := "pgx", sc.spec, sqlstore.Postgres
+		if file, ok := strings.CutPrefix(sc.spec, "sqlite:"); ok {
+			driver, dsn, dialect = "sqlite", "file:"+file+"?_pragma=busy_timeout(5000)", sqlstore.SQLite
+		}
+		db, err := sql.Open(driver, dsn)
+		if err != nil {
+			return nil, nil, fmt.Errorf("-store: %w", err)
+		}
+		closeStore = db.Close
+		st, err := sqlstore.New(db, dialect, sqlstore.WithFlaskSessionLayout(), sqlstore.WithTable(sc.table))
+		if err != nil {
+			_ = db.Close()
+			return nil, nil, err
+		}
+		cfg.Store = st // the Flask app creates the table (db.create_all)
 	default:
-		return nil, nil, fmt.Errorf("-store %q: want cookie or redis://", redactURL(sc.spec))
+		return nil, nil, fmt.Errorf("-store %q: want cookie, redis://, sqlite: or postgres://", redactURL(sc.spec))
 	}
 	if cfg.Store != nil {
 		cfg.PlainStoreKeys = true // Flask-Session's keys: prefix + the id

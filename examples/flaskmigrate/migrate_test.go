@@ -10,10 +10,12 @@ package main
 import (
 	"context"
 	"crypto/rand"
+	"database/sql"
 	"encoding/hex"
 	"net/http/httptest"
 	"net/url"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -36,8 +38,8 @@ func TestMigrationInBrowser(t *testing.T) {
 	if testing.Short() {
 		t.Skip("browser tests are not short")
 	}
-	if out, err := exec.Command(testenv.SystemPython, "-c", "import flask, flask_session, redis").CombinedOutput(); err != nil {
-		testenv.Unavailable(t, "%s cannot import flask, flask_session and redis (apt-get install python3-flask-session python3-redis): %v %s",
+	if out, err := exec.Command(testenv.SystemPython, "-c", "import flask, flask_session, redis, flask_sqlalchemy, psycopg2").CombinedOutput(); err != nil {
+		testenv.Unavailable(t, "%s cannot import flask, flask_session and redis (apt-get install python3-flask-session python3-redis python3-flask-sqlalchemy python3-psycopg2): %v %s",
 			testenv.SystemPython, err, strings.TrimSpace(string(out)))
 	}
 	secret := randomHex(t, 32)
@@ -46,7 +48,7 @@ func TestMigrationInBrowser(t *testing.T) {
 		name: "Flask signed cookie", flaskArgs: []string{"--store", "cookie"},
 		store: storeConfig{spec: "cookie"}, records: func(*testing.T) int { return -1 },
 	})
-	modes = append(modes, redisMode(t))
+	modes = append(modes, redisMode(t), sqliteMode(t), postgresMode(t))
 	browser := browsertest.Start(t)
 	for _, mode := range modes {
 		t.Run(mode.name, func(t *testing.T) {
@@ -175,4 +177,53 @@ func randomHex(t *testing.T, n int) string {
 		t.Fatal(err)
 	}
 	return hex.EncodeToString(b)
+}
+
+// sqliteMode is Flask-Session's SQLAlchemy table in a SQLite file, created
+// by Flask (db.create_all).
+func sqliteMode(t *testing.T) migrationMode {
+	file := filepath.Join(t.TempDir(), "sessions.db")
+	return migrationMode{
+		name:      "Flask-Session on SQLite",
+		flaskArgs: []string{"--store", "sql", "--sql", "sqlite:///" + file, "--table", "sessions"},
+		store:     storeConfig{spec: "sqlite:" + file, prefix: "session:", table: "sessions"},
+		records:   func(t *testing.T) int { return countRows(t, "sqlite", "file:"+file, "sessions") },
+	}
+}
+
+// postgresMode is the same table in the shared PostgreSQL, under a table
+// name of this test's own.
+func postgresMode(t *testing.T) migrationMode {
+	dsn := "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
+	db, err := sql.Open("pgx", dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	if err := db.Ping(); err != nil {
+		testenv.Unavailable(t, "PostgreSQL at 127.0.0.1:5432 unreachable: %v", err)
+	}
+	table := "flaskmigrate_" + randomHex(t, 4)
+	t.Cleanup(func() { _, _ = db.Exec("DROP TABLE IF EXISTS " + table) })
+	return migrationMode{
+		name:      "Flask-Session on PostgreSQL",
+		flaskArgs: []string{"--store", "sql", "--sql", "postgresql+psycopg2://postgres@127.0.0.1:5432/test", "--table", table},
+		store:     storeConfig{spec: dsn, prefix: "session:", table: table},
+		records:   func(t *testing.T) int { return countRows(t, "pgx", dsn, table) },
+	}
+}
+
+// countRows counts the live rows of a Flask-Session table.
+func countRows(t *testing.T, driver, dsn, table string) int {
+	t.Helper()
+	db, err := sql.Open(driver, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var n int
+	if err := db.QueryRow("SELECT COUNT(*) FROM " + table).Scan(&n); err != nil {
+		t.Fatalf("counting %s: %v", table, err)
+	}
+	return n
 }
