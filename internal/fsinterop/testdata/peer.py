@@ -1,11 +1,16 @@
 #!/usr/bin/python3
-"""A real Flask app using Debian's Flask-Session 0.3.2 with SESSION_TYPE="redis",
-for redisstore/flasksession_interop_test.go.
+"""A real Flask app using Debian's Flask-Session 0.3.2 on any of its
+backends, for the live interop tests (package internal/fsinterop).
 
-Run it with Debian's interpreter (Flask 2.2, Flask-Session 0.3.2, python3-redis):
+Run it with Debian's interpreter (Flask 2.2, Flask-Session 0.3.2, and the
+backend's client: python3-redis, python3-pymemcache, python3-cachelib,
+python3-flask-sqlalchemy with python3-psycopg2 / python3-pymysql):
 
-    /usr/bin/python3 flasksession_peer.py --secret KEY --prefix PREFIX \
-        [--signer] [--redis 127.0.0.1:6379] [--port 0]
+    /usr/bin/python3 peer.py --secret KEY --prefix PREFIX [--signer] [--port 0]
+        --type redis      [--redis 127.0.0.1:6379/0]
+        --type memcached  [--memcached 127.0.0.1:11211]
+        --type filesystem --dir DIR
+        --type sqlalchemy --sql URI [--table sessions]
 
 It listens on 127.0.0.1, prints "READY <port>" once the socket accepts
 connections, and serves until its stdin closes or it is killed.
@@ -35,7 +40,6 @@ import threading
 import uuid
 
 import flask
-import redis
 from flask_session import Session
 from markupsafe import Markup
 from werkzeug.serving import make_server
@@ -98,17 +102,40 @@ def from_typed(v):
     raise ValueError("peer: unknown typed marker %r" % k)
 
 
+def configure(app, args):
+    """Points Flask-Session at the backend args name."""
+    app.config.update(SESSION_TYPE=args.type)
+    if args.type == "redis":
+        import redis
+
+        addr, _, db = args.redis.partition("/")
+        host, port = addr.rsplit(":", 1)
+        app.config.update(SESSION_REDIS=redis.Redis(host=host, port=int(port), db=int(db or 0)))
+    elif args.type == "memcached":
+        from pymemcache.client.base import Client
+
+        host, port = args.memcached.rsplit(":", 1)
+        app.config.update(SESSION_MEMCACHED=Client((host, int(port))))
+    elif args.type == "filesystem":
+        app.config.update(SESSION_FILE_DIR=args.dir)
+    elif args.type == "sqlalchemy":
+        from flask_sqlalchemy import SQLAlchemy
+
+        app.config.update(SQLALCHEMY_DATABASE_URI=args.sql, SQLALCHEMY_TRACK_MODIFICATIONS=False)
+        db = SQLAlchemy(app)
+        app.config.update(SESSION_SQLALCHEMY=db, SESSION_SQLALCHEMY_TABLE=args.table)
+        return db
+    return None
+
+
 def create_app(args):
-    host, port = args.redis.rsplit(":", 1)
     app = flask.Flask(__name__)
-    app.config.update(
-        SECRET_KEY=args.secret,
-        SESSION_TYPE="redis",
-        SESSION_REDIS=redis.Redis(host=host, port=int(port)),
-        SESSION_KEY_PREFIX=args.prefix,
-        SESSION_USE_SIGNER=args.signer,
-    )
+    app.config.update(SECRET_KEY=args.secret, SESSION_KEY_PREFIX=args.prefix, SESSION_USE_SIGNER=args.signer)
+    db = configure(app, args)
     Session(app)
+    if db is not None:
+        with app.app_context():
+            db.create_all()  # Flask-Session 0.3.2 leaves the table to the app
 
     def dump():
         s = flask.session
@@ -145,7 +172,12 @@ def main():
     ap.add_argument("--secret", required=True)
     ap.add_argument("--prefix", required=True)
     ap.add_argument("--signer", action="store_true")
-    ap.add_argument("--redis", default="127.0.0.1:6379")
+    ap.add_argument("--type", choices=["redis", "memcached", "filesystem", "sqlalchemy"], default="redis")
+    ap.add_argument("--redis", default="127.0.0.1:6379/0")
+    ap.add_argument("--memcached", default="127.0.0.1:11211")
+    ap.add_argument("--dir", default="")
+    ap.add_argument("--sql", default="")
+    ap.add_argument("--table", default="sessions")
     ap.add_argument("--port", type=int, default=0)
     args = ap.parse_args()
 
