@@ -51,7 +51,8 @@ func ping(c redis.UniversalClient) error {
 }
 
 // rtCounter counts what the client sends: every command or pipeline the
-// client processes (one round trip each) and every write on its
+// client processes (one round trip each; the handshake of a new connection,
+// HELLO and an empty pipeline, is not counted) and every write on its
 // connections (one per flush, i.e. per network round trip).
 type rtCounter struct {
 	calls  atomic.Int64
@@ -70,14 +71,18 @@ func (h *rtCounter) DialHook(next redis.DialHook) redis.DialHook {
 
 func (h *rtCounter) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
 	return func(ctx context.Context, cmd redis.Cmder) error {
-		h.calls.Add(1)
+		if cmd.Name() != "hello" {
+			h.calls.Add(1)
+		}
 		return next(ctx, cmd)
 	}
 }
 
 func (h *rtCounter) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
 	return func(ctx context.Context, cmds []redis.Cmder) error {
-		h.calls.Add(1)
+		if len(cmds) > 0 {
+			h.calls.Add(1)
+		}
 		return next(ctx, cmds)
 	}
 }
