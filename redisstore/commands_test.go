@@ -21,8 +21,8 @@ import (
 // commands run inside scripts and the EVALSHA that ran them).
 var requestBudgets = map[string]struct{ roundTrips, commands float64 }{
 	"untouched": {0, 0},
-	"read":      {1.01, 5.1},
-	"write":     {2.01, 15.1},
+	"read":      {1, 3},
+	"write":     {2, 8},
 	"hot":       {2, 8},
 }
 
