@@ -51,7 +51,8 @@ func ping(c redis.UniversalClient) error {
 }
 
 // rtCounter counts what the client sends: every command or pipeline the
-// client processes (one round trip each) and every write on its
+// client processes (one round trip each; the handshake of a new connection
+// is not counted) and every write on its
 // connections (one per flush, i.e. per network round trip).
 type rtCounter struct {
 	calls  atomic.Int64
@@ -70,16 +71,29 @@ func (h *rtCounter) DialHook(next redis.DialHook) redis.DialHook {
 
 func (h *rtCounter) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
 	return func(ctx context.Context, cmd redis.Cmder) error {
-		h.calls.Add(1)
+		if !handshake(cmd) {
+			h.calls.Add(1)
+		}
 		return next(ctx, cmd)
 	}
 }
 
 func (h *rtCounter) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
 	return func(ctx context.Context, cmds []redis.Cmder) error {
-		h.calls.Add(1)
+		for _, c := range cmds {
+			if !handshake(c) {
+				h.calls.Add(1)
+				break
+			}
+		}
 		return next(ctx, cmds)
 	}
+}
+
+// handshake reports whether cmd is one that go-redis sends on a new
+// connection before using it (HELLO, CLIENT SETINFO).
+func handshake(cmd redis.Cmder) bool {
+	return cmd.Name() == "hello" || cmd.Name() == "client"
 }
 
 func (h *rtCounter) reset() { h.calls.Store(0); h.writes.Store(0) }

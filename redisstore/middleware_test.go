@@ -208,25 +208,6 @@ func redisPID(t *testing.T, c *redis.Client) int {
 	return 0
 }
 
-// commandCalls sums the calls in INFO commandstats, minus the INFO calls
-// that read it.
-func commandCalls(tb testing.TB, c *redis.Client) int64 {
-	info, err := c.Info(context.Background(), "commandstats").Result()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	var total int64
-	for _, line := range strings.Split(info, "\n") {
-		if !strings.HasPrefix(line, "cmdstat_") || strings.HasPrefix(line, "cmdstat_info:") {
-			continue
-		}
-		_, rest, _ := strings.Cut(line, "calls=")
-		n, _ := strconv.ParseInt(rest[:strings.IndexByte(rest, ',')], 10, 64)
-		total += n
-	}
-	return total
-}
-
 // BenchmarkMiddleware measures whole requests through the middleware on a
 // private Redis and reports the network round trips each request cost, and
 // the Redis commands the server ran for it (INFO commandstats, which also

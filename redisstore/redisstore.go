@@ -8,13 +8,20 @@
 // store needs lives in separate keys that Flask-Session never looks at:
 //
 //	<key prefix><key>                        session data (string, PXAT expiry)
-//	<index prefix>owner:{<key prefix><key>}  owner's user id (string, same expiry)
+//	<index prefix>owner:{<key prefix><key>}  owner's user id (string; expires no
+//	                                         earlier than the session, no later
+//	                                         than its score in the user's set)
 //	<index prefix>user:<user id>             the user's session keys (sorted set,
-//	                                         score = latest expiry in Unix ms)
+//	                                         score = until when each is recorded,
+//	                                         Unix ms)
 //
 // The owner key carries the session key as its hash tag, so the two always
-// share a hash slot and every single-session operation is one Lua script on
-// one node, also on Redis Cluster.
+// share a hash slot and every single-session operation is one Lua script or
+// one pipeline on one node, also on Redis Cluster. A key is recorded in its
+// owner's set well past its expiry (indexUntil), and the owner key's expiry
+// says how far: a write or Touch whose new expiry that already covers
+// leaves the set alone, so a request costs one round trip per store call
+// and a handful of commands (see the README's round-trip table).
 //
 // Versions (session.Updater) are a 64-bit hash of the stored bytes (the first
 // eight bytes of SHA-1), computed by the client on Load and by Lua
@@ -24,7 +31,7 @@
 // exactly the value its writer saw.
 //
 // Records expire natively, so the store has no Sweeper. It requires Redis
-// 6.2 or later (SET ... PXAT, ZADD ... GT).
+// 7.0 or later (PEXPIRETIME, PEXPIREAT ... GT).
 package redisstore
 
 import (
@@ -98,41 +105,44 @@ func New(client redis.UniversalClient, opts ...Option) *Store {
 	return s
 }
 
-// Load returns the record under key in one round trip.
+// Load returns the record under key in one round trip: a pipeline of
+// MGET of the session and owner key (one slot, so one node and one atomic
+// read) and PEXPIRETIME of the session key. The two are not atomic
+// together: a write landing between them pairs the data with the newer
+// expiry (harmless: Version still describes the data, and a conditional
+// write on it conflicts), a delete makes the record read as absent.
 func (s *Store) Load(ctx context.Context, key string) (session.Record, error) {
 	keys, err := s.keys(key)
 	if err != nil {
 		return session.Record{}, fmt.Errorf("redisstore: load: %w", err)
 	}
-	res, err := loadScript.Run(ctx, s.client, keys).Slice()
-	if errors.Is(err, redis.Nil) {
-		return session.Record{}, fmt.Errorf("redisstore: load %q: %w", key, session.ErrNotFound)
-	}
-	if err != nil {
+	pipe := s.client.Pipeline()
+	get := pipe.MGet(ctx, keys...)
+	at := pipe.Do(ctx, "PEXPIRETIME", keys[0])
+	if _, err := pipe.Exec(ctx); err != nil {
 		return session.Record{}, fmt.Errorf("redisstore: load %q: %w", key, err)
 	}
-	if len(res) != 5 {
-		return session.Record{}, fmt.Errorf("redisstore: load %q: unexpected reply %v", key, res)
+	vals, ms := get.Val(), at.Val()
+	if len(vals) != 2 {
+		return session.Record{}, fmt.Errorf("redisstore: load %q: unexpected reply %v", key, vals)
 	}
-	data, _ := res[0].(string)
-	pttl, _ := res[1].(int64)
-	owner, _ := res[4].(string)
-	rec := session.Record{Data: []byte(data), UserID: owner}
-	rec.Version = version(rec.Data)
-	// A key without expiry was not written by this store or by
+	data, ok := vals[0].(string)
+	expiry, _ := ms.(int64)
+	if !ok || expiry == -2 {
+		return session.Record{}, fmt.Errorf("redisstore: load %q: %w", key, session.ErrNotFound)
+	}
+	owner, _ := vals[1].(string)
+	rec := session.Record{Data: []byte(data), UserID: owner, Version: version([]byte(data))}
+	// A key without expiry (-1) was not written by this store or by
 	// Flask-Session; it gets a zero Expires ("unknown").
-	if pttl >= 0 {
-		now, err := serverMillis(res[2], res[3])
-		if err != nil {
-			return session.Record{}, fmt.Errorf("redisstore: load %q: %w", key, err)
-		}
-		rec.Expires = time.UnixMilli(now + pttl)
+	if expiry > 0 {
+		rec.Expires = time.UnixMilli(expiry)
 	}
 	return rec, nil
 }
 
 // Save stores rec under key unconditionally, in one round trip (see the
-// package README for Cluster).
+// package README for when the user index needs more).
 func (s *Store) Save(ctx context.Context, key string, rec session.Record) error {
 	_, err := s.write(ctx, "save", key, rec, "")
 	return err
@@ -145,22 +155,40 @@ func (s *Store) SaveIfVersion(ctx context.Context, key string, rec session.Recor
 	return s.write(ctx, "save-if-version", key, rec, fmt.Sprintf("%016x", rec.Version))
 }
 
-// write runs saveScript, and when the record has an owner, records the key
-// in the owner's set in the same pipeline. In Cluster mode the set usually
-// lives on another node; go-redis then sends both commands in parallel, so
-// the latency is still one round trip, and either may land first: the user
-// set never trusts its members (see UserSessions), and drops them only by
-// expiry, so the order does not matter. A conditional write that fails still
-// records the key in the set, which is harmless for the same reason.
+// noVersion is the condition of a write that creates a record.
+const noVersion = "0000000000000000"
+
+// write runs saveScript. The owner key's expiry says until when the key is
+// recorded in its owner's set (see indexUntil); the script extends neither
+// when they already cover the new expiry, which is the usual case, and
+// otherwise asks for the set update (index). A write that creates a record
+// (condition noVersion) does the set update in the same pipeline instead,
+// so creating a logged-in session is one round trip too: if that update
+// fails, the write reports the error and the Manager never hands out the
+// new id, so an unlisted session cannot be in use.
+//
+// In Cluster mode the set usually lives on another node; go-redis then
+// sends both commands in parallel, so either may land first: the user set
+// never trusts its members (see UserSessions), and drops them only by
+// expiry, so the order does not matter. A conditional write that fails
+// may still have recorded the key in the set, which is harmless for the
+// same reason.
 func (s *Store) write(ctx context.Context, op, key string, rec session.Record, cond string) (uint64, error) {
 	keys, err := s.keys(key)
 	if err != nil {
 		return 0, fmt.Errorf("redisstore: %s: %w", op, err)
 	}
-	at := unixMillis(rec.Expires)
-	calls := []*call{{script: saveScript, keys: keys, args: []any{rec.Data, at, rec.UserID, cond}}}
-	if rec.UserID != "" && rec.Expires.After(time.Now()) {
-		calls = append(calls, &call{script: userAddScript, keys: []string{s.userKey(rec.UserID)}, args: []any{key, at}})
+	now := time.Now()
+	at, until := unixMillis(rec.Expires), indexUntil(rec.Expires, now)
+	live := rec.Expires.After(now)
+	args := []any{rec.Data, at, rec.UserID, cond, "", ""}
+	if !live {
+		args[5] = "1"
+	}
+	calls := []*call{{script: saveScript, keys: keys, args: args}}
+	if cond == noVersion && rec.UserID != "" && live {
+		args[4] = until
+		calls = append(calls, &call{script: userAddScript, keys: []string{s.userKey(rec.UserID)}, args: []any{key, until}})
 	}
 	s.run(ctx, calls)
 	for _, c := range calls {
@@ -168,13 +196,32 @@ func (s *Store) write(ctx context.Context, op, key string, rec session.Record, c
 			return 0, fmt.Errorf("redisstore: %s %q: %w", op, key, err)
 		}
 	}
-	switch ok, err := calls[0].cmd.Int(); {
+	switch res, err := calls[0].cmd.Int(); {
 	case err != nil:
 		return 0, fmt.Errorf("redisstore: %s %q: unexpected reply: %w", op, key, err)
-	case ok != 1:
+	case res == 0:
 		return 0, fmt.Errorf("redisstore: %s %q: %w", op, key, session.ErrConflict)
+	case res == 2:
+		if err := s.index(ctx, key, keys[1], rec.UserID, until); err != nil {
+			return 0, fmt.Errorf("redisstore: %s %q: %w", op, key, err)
+		}
 	}
 	return version(rec.Data), nil
+}
+
+// index records key in userID's set until the Unix ms until, then lets the
+// owner key (ownerKey) say so by moving its expiry there, in that order: a
+// failure in between leaves the owner key expiring with the session, so the
+// next write or Touch asks again. Two round trips; a session needs this
+// when it gets an owner and then about once per lifetime (indexUntil).
+func (s *Store) index(ctx context.Context, key, ownerKey, userID string, until int64) error {
+	if err := userAddScript.Run(ctx, s.client, []string{s.userKey(userID)}, key, until).Err(); err != nil {
+		return fmt.Errorf("updating the user index: %w", err)
+	}
+	if err := extendOwnerScript.Run(ctx, s.client, []string{ownerKey}, userID, until).Err(); err != nil {
+		return fmt.Errorf("updating the owner key: %w", err)
+	}
+	return nil
 }
 
 // Delete removes the record under key and its owner key, in one round trip.
@@ -192,25 +239,29 @@ func (s *Store) Delete(ctx context.Context, key string) error {
 }
 
 // Touch moves the expiry of the record under key (PEXPIREAT; the data is not
-// rewritten). One round trip for an anonymous session; for a session with an
-// owner a second one raises the key's expiry in the owner's set, which must
-// not drop a live session.
+// rewritten), in one round trip. For a session with an owner whose entry in
+// the owner's set does not cover the new expiry, two more update the set
+// (index): the set must never drop a live session.
 func (s *Store) Touch(ctx context.Context, key string, expires time.Time) error {
 	keys, err := s.keys(key)
 	if err != nil {
 		return fmt.Errorf("redisstore: touch: %w", err)
 	}
-	at := unixMillis(expires)
-	owner, err := touchScript.Run(ctx, s.client, keys, at).Text()
+	now := time.Now()
+	expired := ""
+	if !expires.After(now) {
+		expired = "1"
+	}
+	owner, err := touchScript.Run(ctx, s.client, keys, unixMillis(expires), expired).Text()
 	if errors.Is(err, redis.Nil) {
 		return fmt.Errorf("redisstore: touch %q: %w", key, session.ErrNotFound)
 	}
 	if err != nil {
 		return fmt.Errorf("redisstore: touch %q: %w", key, err)
 	}
-	if owner != "" && expires.After(time.Now()) {
-		if err := userAddScript.Run(ctx, s.client, []string{s.userKey(owner)}, key, at).Err(); err != nil {
-			return fmt.Errorf("redisstore: touch %q: extending the user index: %w", key, err)
+	if owner != "" {
+		if err := s.index(ctx, key, keys[1], owner, indexUntil(expires, now)); err != nil {
+			return fmt.Errorf("redisstore: touch %q: %w", key, err)
 		}
 	}
 	return nil
@@ -578,6 +629,16 @@ func unixMillis(t time.Time) int64 {
 		ms = 1
 	}
 	return ms
+}
+
+// indexUntil is the score a session expiring at expires gets in its
+// owner's set, in Unix ms: the expiry plus as much again as is left of it
+// at now, so that the writes and Touches that follow, each moving the
+// expiry a little further, find it covered and skip the set for about a
+// lifetime. A stale member lingers that much longer, unlisted.
+func indexUntil(expires, now time.Time) int64 {
+	at := unixMillis(expires)
+	return at + max(at-now.UnixMilli(), 0)
 }
 
 // serverMillis converts the reply of TIME (seconds, microseconds) to Unix
