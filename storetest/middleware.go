@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/flaskgo/session"
 )
@@ -21,7 +22,10 @@ func RunMiddleware(t *testing.T, h Harness) {
 	t.Helper()
 	newManager := func(t *testing.T) (*session.Manager, session.Store) {
 		st := h.New(t)
-		m, err := session.New(session.Config{SecretKey: "storetest-secret", Store: st, KeyPrefix: "storetest:mw:"})
+		// These scenarios check what overlapping requests keep, not how
+		// fast: 200 of them at once under -race on two busy cores can wait
+		// for a driver's pool longer than the default StoreTimeout.
+		m, err := session.New(session.Config{SecretKey: "storetest-secret", Store: st, KeyPrefix: "storetest:mw:", StoreTimeout: 30 * time.Second})
 		if err != nil {
 			t.Fatal(err)
 		}
