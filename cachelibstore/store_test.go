@@ -50,7 +50,7 @@ func TestPickleInt(t *testing.T) {
 	for s, want := range map[string]int64{
 		"\x80\x05\x95\x08\x00\x00\x00\x00\x00\x00\x00\x8a\x05\x00\x00\x00\x80\x00.": 1 << 31,
 		"\x80\x05\x8a\x06\x00\x00\x00\x00\x00\xff.":                                 -(1 << 40),
-		"\x80\x05\x8a\x00.":                                                         0,
+		"\x80\x05\x8a\x00.": 0,
 	} {
 		if got, err := unpickleInt([]byte(s)); err != nil || got != want {
 			t.Errorf("unpickleInt(%q) = %d, %v; want %d", s, got, err, want)
@@ -70,7 +70,7 @@ func TestHeaderExpiry(t *testing.T) {
 		want uint32
 		ok   bool
 	}{
-		{now.Add(time.Hour), 1_800_003_600, true},       // rounded down, as int(time()) + timeout
+		{now.Add(time.Hour), 1_800_003_600, true}, // rounded down, as int(time()) + timeout
 		{now.Add(600 * time.Millisecond), 1_800_000_001, true},
 		{now.Add(400 * time.Millisecond), 1_800_000_000, false}, // the second has begun: not in the future
 		{now.Add(-time.Hour), 1_799_996_400, false},
@@ -293,7 +293,7 @@ func TestDeleteExpiredAndListFiles(t *testing.T) {
 	os.WriteFile(filepath.Join(dir, "tmpwriting.__wz_cache"), []byte("half"), 0o600)
 	os.WriteFile(filepath.Join(dir, "README"), []byte("not a cache file"), 0o600)
 	os.WriteFile(filepath.Join(dir, countName), append(make([]byte, 4), pickleInt(42)...), 0o600) // drifted
-	clock.t = clock.t.Add(150 * time.Minute)                                                    // k0, k1 expired
+	clock.t = clock.t.Add(150 * time.Minute)                                                      // k0, k1 expired
 
 	files, err := s.ListFiles(bg, 0)
 	if err != nil || len(files) != 5 {
