@@ -130,16 +130,25 @@ func (s *Store) count() (int64, error) {
 	return int64(len(names)), nil
 }
 
-// addCount moves the counter by delta. The caller holds the lock.
+// addCount moves the counter by delta, for a change already made to the
+// directory. When the counter file is missing, the recount already sees the
+// change and is written as is. The caller holds the lock.
 func (s *Store) addCount(delta int64) error {
 	if s.threshold == 0 {
 		return nil
 	}
-	n, err := s.count()
+	n, exists, err := s.readCount()
 	if err != nil {
 		return err
 	}
-	return s.writeCount(n + delta)
+	if exists {
+		return s.writeCount(n + delta)
+	}
+	names, err := s.listNames()
+	if err != nil {
+		return err
+	}
+	return s.writeCount(int64(len(names)))
 }
 
 // listNames lists what cachelib's _list_dir lists: every entry of the

@@ -21,7 +21,8 @@ const tmpMaxAge = time.Minute
 // side leaves behind and cachelib never removes, and, when a threshold is
 // set, rewrites the counter with the number of files left, as cachelib does
 // when it opens a directory. Files that are not cache files by name are left
-// alone.
+// alone. The age of temporary files is measured on the wall clock (file
+// times), not the store's clock.
 func (s *Store) DeleteExpired(ctx context.Context) (int, error) {
 	if err := s.check(ctx, "delete expired"); err != nil {
 		return 0, err
@@ -45,7 +46,7 @@ func (s *Store) DeleteExpired(ctx context.Context) (int, error) {
 		switch {
 		case name == lockName || name == countName:
 		case strings.HasPrefix(name, "tmp") && strings.HasSuffix(name, tmpSuffix):
-			if info, err := e.Info(); err == nil && now.Sub(info.ModTime()) > tmpMaxAge {
+			if info, err := e.Info(); err == nil && time.Since(info.ModTime()) > tmpMaxAge {
 				os.Remove(s.path(name))
 			}
 		case isCacheName(name):
