@@ -29,6 +29,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -69,7 +70,7 @@ type options struct {
 	portBase, redisPort        int
 	pgDSN, redisBin, wrkBin    string
 	flaskWorkers, flaskThreads int
-	pgConns                    int
+	pgConns, repeat            int
 }
 
 func envOr(name, def string) string {
@@ -111,7 +112,11 @@ func main() {
 	flag.IntVar(&o.flaskWorkers, "flask-workers", 2, "gunicorn worker processes")
 	flag.IntVar(&o.flaskThreads, "flask-threads", 4, "threads per gunicorn gthread worker")
 	flag.IntVar(&o.pgConns, "pg-conns", 16, "database/sql pool size for sqlstore")
+	flag.IntVar(&o.repeat, "repeat", 1, "rounds of every cell (odd rounds in reverse server order); more than one adds a table of medians")
 	flag.Parse()
+	if o.repeat < 1 {
+		o.repeat = 1
+	}
 	o.libs, o.cells = set(*libs), set(*cells)
 	if err := run(o); err != nil {
 		fatalf("%v", err)
@@ -159,22 +164,74 @@ func run(o options) error {
 		}
 	}
 
-	var results []result
-	for _, c := range allCells {
-		if o.cells != nil && !o.cells[c.name] {
-			continue
-		}
-		for _, t := range targets {
-			r, err := measure(w, rdb, t, c, o.d)
-			if err != nil {
-				return fmt.Errorf("%s %s: %w", t.name, c.name, err)
+	var rounds [][]result
+	for round := 0; round < o.repeat; round++ {
+		var results []result
+		for _, c := range allCells {
+			if o.cells != nil && !o.cells[c.name] {
+				continue
 			}
-			results = append(results, r)
-			fmt.Fprintf(os.Stderr, "  %-10s %-26s %9.0f req/s\n", c.name, t.name, r.wrk.rps())
+			// Odd rounds run the servers in reverse order, so that no
+			// server always follows the same neighbour.
+			for k := range targets {
+				t := targets[k]
+				if round%2 == 1 {
+					t = targets[len(targets)-1-k]
+				}
+				r, err := measure(w, rdb, t, c, o.d)
+				if err != nil {
+					return fmt.Errorf("%s %s: %w", t.name, c.name, err)
+				}
+				results = append(results, r)
+				fmt.Fprintf(os.Stderr, "  round %d %-10s %-26s %9.0f req/s\n", round+1, c.name, t.name, r.wrk.rps())
+			}
+		}
+		rounds = append(rounds, results)
+	}
+	if len(rounds) == 1 {
+		printTable(os.Stdout, rounds[0])
+	} else {
+		for i, results := range rounds {
+			fmt.Printf("\nround %d\n\n", i+1)
+			printTable(os.Stdout, results)
+		}
+		fmt.Printf("\nmedian of %d rounds (req/s, p99, Redis commands; requested and kept summed)\n\n", len(rounds))
+		printTable(os.Stdout, median(rounds))
+	}
+	printNotes(os.Stdout)
+	return nil
+}
+
+// median merges rounds into one result per cell and target: the median
+// req/s (its p99 with it), the counter check summed.
+func median(rounds [][]result) []result {
+	type key struct{ cell, target string }
+	var order []key
+	all := map[key][]result{}
+	for _, results := range rounds {
+		for _, r := range results {
+			k := key{r.cell.name, r.target.key}
+			if _, ok := all[k]; !ok {
+				order = append(order, k)
+			}
+			all[k] = append(all[k], r)
 		}
 	}
-	printTable(os.Stdout, results)
-	return nil
+	var out []result
+	for _, k := range order {
+		rs := all[k]
+		sort.Slice(rs, func(i, j int) bool { return rs[i].wrk.rps() < rs[j].wrk.rps() })
+		m := rs[len(rs)/2]
+		m.wrk.ok2xx, m.wrk.non2xx, m.kept = 0, 0, 0
+		m.wrk.errors = ""
+		for _, r := range rs {
+			m.wrk.ok2xx += r.wrk.ok2xx
+			m.wrk.non2xx += r.wrk.non2xx
+			m.kept += r.kept
+		}
+		out = append(out, m)
+	}
+	return out
 }
 
 // startTargets starts every selected server, printing why one is skipped.

@@ -57,6 +57,10 @@ func printTable(out io.Writer, results []result) {
 	if len(problems) > 0 {
 		fmt.Fprintln(out, "\n"+strings.Join(problems, "\n"))
 	}
+}
+
+// printNotes says what the counter check and the Redis column mean.
+func printNotes(out io.Writer) {
 	fmt.Fprint(out, `
 requested = 2xx responses to /write; kept = how much the counters of the
 sessions written went up, read back through each server's /count with the
