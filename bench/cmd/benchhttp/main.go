@@ -195,7 +195,7 @@ func run(o options) error {
 			fmt.Printf("\nround %d\n\n", i+1)
 			printTable(os.Stdout, results)
 		}
-		fmt.Printf("\nmedian of %d rounds (req/s, p99, Redis commands; requested and kept summed)\n\n", len(rounds))
+		fmt.Printf("\nmedian of %d rounds (req/s with its p99 and Redis commands; × scs: median of the rounds' ratios; requested and kept summed)\n\n", len(rounds))
 		printTable(os.Stdout, median(rounds))
 	}
 	printNotes(os.Stdout)
@@ -217,6 +217,23 @@ func median(rounds [][]result) []result {
 			all[k] = append(all[k], r)
 		}
 	}
+	// Each round's ratio comes from a pair measured seconds apart; their
+	// median is fairer on a busy machine than the ratio of medians.
+	ratios := map[key][]float64{}
+	for _, results := range rounds {
+		base := map[string]float64{}
+		for _, r := range results {
+			if r.target.key == baseline {
+				base[r.cell.name] = r.wrk.rps()
+			}
+		}
+		for _, r := range results {
+			if b := base[r.cell.name]; b > 0 {
+				k := key{r.cell.name, r.target.key}
+				ratios[k] = append(ratios[k], r.wrk.rps()/b)
+			}
+		}
+	}
 	var out []result
 	for _, k := range order {
 		rs := all[k]
@@ -228,6 +245,10 @@ func median(rounds [][]result) []result {
 			m.wrk.ok2xx += r.wrk.ok2xx
 			m.wrk.non2xx += r.wrk.non2xx
 			m.kept += r.kept
+		}
+		if rt := ratios[k]; len(rt) > 0 {
+			sort.Float64s(rt)
+			m.ratio = rt[len(rt)/2]
 		}
 		out = append(out, m)
 	}
@@ -410,6 +431,7 @@ type result struct {
 	wrk       wrkResult
 	kept      int64   // counter increase (write cells)
 	redisCmds float64 // Redis commands per request, -1 when not measured
+	ratio     float64 // req/s over scs's, when set by median
 }
 
 func measure(w *wrkRunner, rdb *redis.Client, t *target, c cell, d time.Duration) (result, error) {

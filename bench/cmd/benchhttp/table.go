@@ -24,7 +24,9 @@ func printTable(out io.Writer, results []result) {
 	fmt.Fprintln(tw, "|---\t---\t---:\t---:\t---:\t---:\t---:\t---:\t---:\t")
 	for _, r := range results {
 		ratio := "-"
-		if b := base[r.cell.name]; b > 0 {
+		if r.ratio > 0 {
+			ratio = fmt.Sprintf("%.2f", r.ratio)
+		} else if b := base[r.cell.name]; b > 0 {
 			ratio = fmt.Sprintf("%.2f", r.wrk.rps()/b)
 		}
 		cmds := "-"
