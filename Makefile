@@ -4,7 +4,7 @@ GO ?= go
 STATICCHECK_VERSION ?= v0.6.1
 TESTFLAGS ?= -race -count=1 -timeout 25m
 
-.PHONY: test lint bench fuzz demo services
+.PHONY: test lint bench bench-http fuzz demo services
 
 ## test: run every module's tests (the README's test command), then the
 ## core again built with C zlib (-tags czlib) when cgo and zlib are there
@@ -26,10 +26,16 @@ lint:
 bench:
 	cd bench && $(GO) test -run='^$$' -bench=. -benchmem ./...
 
+## bench-http: load benchmark over real HTTP (wrk on loopback, a private
+## redis-server; see bench/README.md). BENCH_DURATION=5s per cell,
+## BENCH_LIBS=ours-redis,scs-redis and BENCH_CELLS=hot-write pick a subset
+bench-http:
+	cd bench && $(GO) run ./cmd/benchhttp
+
 ## fuzz: run every fuzz target for FUZZTIME (default 30s each; 10000000x
 ## means ten million executions); FUZZPKGS narrows the list
 FUZZTIME ?= 30s
-FUZZPKGS ?= taggedjson signer seal flasksession filestore . cmd/sessionctl cmd/sessiondemo redisstore memcachestore sqlstore
+FUZZPKGS ?= taggedjson signer seal flasksession filestore cachelibstore . cmd/sessionctl cmd/sessiondemo redisstore memcachestore sqlstore
 fuzz:
 	@set -e; for p in $(FUZZPKGS); do for f in $$(cd $$p && $(GO) test -list 'Fuzz.*' . | grep ^Fuzz); do echo "== $$p $$f"; (cd $$p && $(GO) test -run='^$$' -fuzz="^$$f$$" -fuzztime=$(FUZZTIME) .); done; done
 

@@ -3,9 +3,11 @@
 // plus the concurrent-update ("lost updates") comparison with scs.
 //
 // It is a separate module so that the library's go.mod never lists the
-// libraries it is compared with. Everything lives in _test.go files; run
+// libraries it is compared with. The benchmarks live in _test.go files; run
 //
 //	go test -run='^$' -bench=. -benchmem ./...
 //
-// from this directory (or `make bench` at the repository root). See README.md.
+// from this directory (or `make bench` at the repository root). The load
+// benchmark over real HTTP (wrk) is the command cmd/benchhttp
+// (`make bench-http`). See README.md.
 package bench
