@@ -241,7 +241,7 @@ func (l *lockSuite) testExpiry(t *testing.T) {
 	start := time.Now()
 	crashed := mustLock(t, lk, name, lockTTL) // never unlocked: a stuck holder
 	_ = crashed
-	c, cancel := context.WithTimeout(context.Background(), lockTTL+10*time.Second)
+	c, cancel := context.WithTimeout(context.Background(), lockTTL+5*time.Second)
 	defer cancel()
 	unlock, err := lk.Lock(c, name, time.Minute)
 	if err != nil {
@@ -260,7 +260,7 @@ func (l *lockSuite) testUnlockOwnOnly(t *testing.T) {
 	_, lk := l.locker(t)
 	name := lockName(t)
 	expired := mustLock(t, lk, name, lockTTL)
-	c, cancel := context.WithTimeout(context.Background(), lockTTL+10*time.Second)
+	c, cancel := context.WithTimeout(context.Background(), lockTTL+5*time.Second)
 	defer cancel()
 	current, err := lk.Lock(c, name, time.Minute)
 	if err != nil {
