@@ -193,3 +193,22 @@ func TestLockFrozenProcess(t *testing.T) {
 		t.Errorf("frozen holder's lock (TTL 1s) taken after only %v", took)
 	}
 }
+
+// BenchmarkLockUnlock measures one free lock taken and released.
+func BenchmarkLockUnlock(b *testing.B) {
+	s, err := New(b.TempDir())
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	ctx := context.Background()
+	for i := 0; i < b.N; i++ {
+		u, err := s.Lock(ctx, "k:lock", time.Minute)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := u(ctx); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

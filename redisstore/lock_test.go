@@ -168,3 +168,24 @@ func TestLockUnreachable(t *testing.T) {
 		t.Errorf("Lock on an unreachable Redis = %v after %v; want the connection error before the deadline", err, time.Since(start))
 	}
 }
+
+// BenchmarkLockUnlock measures one free lock taken and released (2 round
+// trips).
+func BenchmarkLockUnlock(b *testing.B) {
+	for _, be := range backends {
+		b.Run(be.name, func(b *testing.B) {
+			c := be.client(b)
+			s := lockStore(b, c, lockPrefix(b, c))
+			ctx := context.Background()
+			for i := 0; i < b.N; i++ {
+				u, err := s.Lock(ctx, "k:lock", time.Minute)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if err := u(ctx); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

@@ -266,3 +266,22 @@ func TestLockBrokenDB(t *testing.T) {
 		}
 	})
 }
+
+// BenchmarkLockUnlock measures one free lock taken and released.
+func BenchmarkLockUnlock(b *testing.B) {
+	for _, be := range backends {
+		b.Run(be.name, func(b *testing.B) {
+			s := be.lockStore(b, be.open(b))
+			ctx := context.Background()
+			for i := 0; i < b.N; i++ {
+				u, err := s.Lock(ctx, "k:lock", time.Minute)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if err := u(ctx); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
