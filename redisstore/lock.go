@@ -65,6 +65,11 @@ func (s *Store) Lock(ctx context.Context, key string, ttl time.Duration) (func(c
 	for {
 		ok, err := s.client.SetNX(ctx, lk, token, ttl).Result()
 		if err != nil {
+			if ctx.Err() != nil {
+				// The SET may have run before the reply was abandoned: drop
+				// the lock if it is ours, without holding up the caller.
+				go s.abandon(lk, token)
+			}
 			return nil, fmt.Errorf("redisstore: lock %q: %w", key, err)
 		}
 		if ok {
@@ -79,6 +84,14 @@ func (s *Store) Lock(ctx context.Context, key string, ttl time.Duration) (func(c
 		}
 		wait = min(2*wait, lockMaxWait)
 	}
+}
+
+// abandon deletes the lock lk if it holds token: the cleanup of a Lock
+// whose context ended while its SET was in flight.
+func (s *Store) abandon(lk, token string) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	_ = unlockScript.Run(ctx, s.client, []string{lk}, token).Err()
 }
 
 // unlocker returns the unlock func of a lock held under lk with token.

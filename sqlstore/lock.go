@@ -65,11 +65,11 @@ func (s *Store) Lock(ctx context.Context, key string, ttl time.Duration) (func(c
 		try = s.tryLockMySQL
 	}
 	wait := lockMinWait
-	for {
-		h, err := try(ctx, key, ttl)
+	for retry := false; ; retry = true {
+		h, err := try(ctx, key, ttl, retry)
 		if err != nil {
-			if ctx.Err() != nil {
-				err = ctx.Err()
+			if ctx.Err() != nil && !errors.Is(err, ctx.Err()) {
+				err = fmt.Errorf("%w (%v)", ctx.Err(), err)
 			}
 			return nil, fmt.Errorf("sqlstore: lock %q: %w", key, err)
 		}
@@ -141,10 +141,19 @@ func (s *Store) lockHash(key string) [sha256.Size]byte {
 }
 
 // tryLockPostgres makes one attempt: it returns nil, nil when the lock is
-// held by another session.
-func (s *Store) tryLockPostgres(ctx context.Context, key string, ttl time.Duration) (*heldLock, error) {
+// held by another session. retry says an attempt already found it busy.
+func (s *Store) tryLockPostgres(ctx context.Context, key string, ttl time.Duration, retry bool) (*heldLock, error) {
 	sum := s.lockHash(key)
 	id := int64(binary.BigEndian.Uint64(sum[:8]))
+	if retry {
+		// A waiter first probes in one round trip: outside a transaction
+		// the lock is released as soon as the statement ends. Only a free
+		// lock is worth the three round trips of a real attempt.
+		var free bool
+		if err := s.db.QueryRowContext(ctx, "SELECT pg_try_advisory_xact_lock($1)", id).Scan(&free); err != nil || !free {
+			return nil, err
+		}
+	}
 	// The transaction lives until unlock or the TTL, not until ctx ends (a
 	// Session.Lock's ctx ends when Lock returns), but is cancelled with ctx
 	// while the attempt runs.
@@ -189,7 +198,7 @@ func (s *Store) mysqlLockName(key string) string {
 
 // tryLockMySQL makes one attempt: it returns nil, nil when the lock is held
 // by another connection.
-func (s *Store) tryLockMySQL(ctx context.Context, key string, ttl time.Duration) (*heldLock, error) {
+func (s *Store) tryLockMySQL(ctx context.Context, key string, ttl time.Duration, _ bool) (*heldLock, error) {
 	name := s.mysqlLockName(key)
 	conn, err := s.db.Conn(ctx)
 	if err != nil {
@@ -257,7 +266,7 @@ func lockTableDDL(d Dialect, table string) string {
 // tryLockTable makes one attempt on the SQLite lock table: it takes the
 // row of key if it is absent or expired on the store's clock, and returns
 // nil, nil when a live row holds it.
-func (s *Store) tryLockTable(ctx context.Context, key string, ttl time.Duration) (*heldLock, error) {
+func (s *Store) tryLockTable(ctx context.Context, key string, ttl time.Duration, _ bool) (*heldLock, error) {
 	sum := s.lockHash(key)
 	name := sum[:]
 	var b [8]byte

@@ -312,7 +312,9 @@ func (l *lockSuite) testNamesIsolated(t *testing.T) {
 // none of the increments may be lost.
 func (l *lockSuite) testMiddleware(t *testing.T) {
 	st, _ := l.locker(t)
-	m, err := session.New(session.Config{SecretKey: "storetest-secret", Store: st, KeyPrefix: "storetest:lock-mw:"})
+	// A generous StoreTimeout: this checks exclusion, not latency, on
+	// machines that may be loaded.
+	m, err := session.New(session.Config{SecretKey: "storetest-secret", Store: st, KeyPrefix: "storetest:lock-mw:", StoreTimeout: 10 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
