@@ -62,7 +62,10 @@ func (s *Session) Lock(wait time.Duration) error {
 	defer cancel()
 	unlock, err := b.locker.Lock(ctx, s.storeKey+lockSuffix, b.cfg.LockTTL)
 	if err != nil {
-		if errors.Is(err, context.DeadlineExceeded) && s.ctx.Err() == nil {
+		// The wait ran out (not the request's context). Testing err itself
+		// would also catch a store that failed with a network timeout,
+		// which must not read as "locked by another request".
+		if errors.Is(ctx.Err(), context.DeadlineExceeded) && s.ctx.Err() == nil {
 			return fmt.Errorf("%w (waited %v): %w", ErrLockTimeout, wait, err)
 		}
 		return redact(storeErr("lock", err), s.id)

@@ -8,6 +8,7 @@
 //	dir/.tmp-*                        a record being written
 //	dir/users/<sha256(user)>/<file>   empty marker: the record <file> is the user's
 //	dir/locks/<nn>.lock               advisory lock files
+//	dir/locks/<sha256(key)>.lock      a Session.Lock held (see Lock)
 //
 // File names are hashes, so a key is never used as a path. Writes go to a
 // temporary file in dir and are renamed over the record, so readers see the

@@ -443,10 +443,10 @@ func (s *Store) ListSessions(ctx context.Context, prefix string, limit int) ([]s
 }
 
 // scan returns the sorted, distinct Redis keys that start with prefix,
-// from every master of a Cluster, without the store's owner and user keys.
+// from every master of a Cluster, without the store's owner, user and lock keys.
 func (s *Store) scan(ctx context.Context, prefix string) ([]string, error) {
 	match := globEscape(prefix) + "*"
-	owners, users := s.indexPrefix+"owner:", s.indexPrefix+"user:"
+	owners, users, locks := s.indexPrefix+"owner:", s.indexPrefix+"user:", s.indexPrefix+"lock:"
 	var (
 		mu   sync.Mutex
 		keys []string
@@ -460,7 +460,7 @@ func (s *Store) scan(ctx context.Context, prefix string) ([]string, error) {
 			}
 			mu.Lock()
 			for _, k := range ks {
-				if !strings.HasPrefix(k, owners) && !strings.HasPrefix(k, users) {
+				if !strings.HasPrefix(k, owners) && !strings.HasPrefix(k, users) && !strings.HasPrefix(k, locks) {
 					keys = append(keys, k)
 				}
 			}

@@ -168,6 +168,7 @@ func buildQueries(d Dialect, table string) queries {
 				ver + " INTEGER NOT NULL)",
 			"CREATE INDEX IF NOT EXISTS " + d.quote(expIdx) + " ON " + t + " (" + exp + ")",
 			"CREATE INDEX IF NOT EXISTS " + d.quote(uidIdx) + " ON " + t + " (" + uid + ") WHERE " + uid + " IS NOT NULL",
+			lockTableDDL(d, table), // Session.Lock's rows (lock.go)
 		}
 	}
 

@@ -22,6 +22,9 @@
 // session.Lister; missing capabilities are skipped. Subtest names are stable, so a store can
 // run a subset with -run.
 //
+// RunLocker checks session.Locker (Session.Lock) separately, on real time:
+// its expiry subtests sleep for lock TTLs of a few hundred milliseconds.
+//
 // # Clock
 //
 // When Harness.Advance is set, the suite assumes the store's clock reads real
