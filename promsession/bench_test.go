@@ -1,6 +1,7 @@
 package promsession_test
 
 import (
+	"context"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -85,5 +86,30 @@ func BenchmarkMiddleware(b *testing.B) {
 				})
 			}
 		}
+	}
+}
+
+// BenchmarkSessionEvent is the observer's own cost per event, without the
+// request around it (whose timing is noisy on a shared machine).
+func BenchmarkSessionEvent(b *testing.B) {
+	o, err := promsession.New(prometheus.NewRegistry())
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name string
+		e    session.Event
+	}{
+		{"committed", session.Event{Kind: session.EventCommitted, Mode: session.SignedCookie, Op: session.OpCookieWritten, Size: 180, Duration: 20 * time.Microsecond}},
+		{"rejected", session.Event{Kind: session.EventRejected, Mode: session.SignedCookie, Reason: session.ReasonBadSignature}},
+		{"store_call", session.Event{Kind: session.EventStoreCall, Mode: session.ServerSide, Op: session.OpLoad, Outcome: session.OutcomeOK, Duration: 300 * time.Microsecond}},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for i := 0; i < b.N; i++ {
+				o.SessionEvent(ctx, tc.e)
+			}
+		})
 	}
 }
