@@ -190,7 +190,9 @@ type Config struct {
 	OnChangeAfterCommit func(r *http.Request, err error)
 	// Observer, when set, is told about every session event (created,
 	// loaded, rejected and why, committed, store calls with their
-	// durations, ...), for metrics and traces. See Observer.
+	// durations, ...), for metrics and traces. See Observer; one that
+	// also implements SpanObserver is told when each commit and store call
+	// begins, to open a span around it.
 	Observer Observer
 	// Logger receives errors and warnings; default slog.Default().
 	Logger *slog.Logger

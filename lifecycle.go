@@ -79,13 +79,33 @@ func (m *Manager) commitToken(ctx context.Context, s *Session) (tok Token, used 
 	var start time.Time
 	if m.cfg.Observer != nil {
 		start = time.Now()
+		if m.spans != nil {
+			s.ctx = m.spans.SpanStart(ctx, EventCommitted, "")
+		}
 	}
 	tok, err = m.backend.commit(s.ctx, s, m.cfg.Now())
 	err = redact(err, s.id, s.token)
 	if m.cfg.Observer != nil {
-		m.observeCommit(s, tok, err, time.Since(start))
+		d := time.Since(start)
+		m.observeCommit(s, tok, err, d)
+		if m.spans != nil {
+			m.endCommitSpan(s, tok, err, d)
+			s.ctx = ctx
+		}
 	}
 	return tok, true, err
+}
+
+// endCommitSpan tells the SpanObserver how the commit ended. Callers hold
+// s.mu.
+func (m *Manager) endCommitSpan(s *Session, tok Token, err error, d time.Duration) {
+	e := Event{Kind: EventCommitted, Mode: m.backend.mode(), Op: s.commitOp, Duration: d}
+	if err != nil {
+		e = Event{Kind: EventCommitFailed, Mode: e.Mode, Reason: reasonOf(err), Duration: d, Err: err}
+	} else if s.commitOp == OpCookieWritten {
+		e.Size = len(m.cfg.CookieName) + len(tok.Value)
+	}
+	m.spans.SpanEnd(s.ctx, e)
 }
 
 // observeCommit reports what a commit did. Callers hold s.mu.

@@ -11,7 +11,8 @@ import (
 type Manager struct {
 	cfg     Config
 	rules   *rules
-	backend backend // the mode, decided once by New
+	backend backend      // the mode, decided once by New
+	spans   SpanObserver // Config.Observer, when it implements SpanObserver
 }
 
 // New checks cfg and returns a Manager. Every error wraps ErrConfig.
@@ -22,6 +23,7 @@ func New(cfg Config) (*Manager, error) {
 	}
 	m := &Manager{cfg: cfg}
 	m.rules = &rules{cfg: &m.cfg}
+	m.spans, _ = cfg.Observer.(SpanObserver)
 	if m.backend, err = newBackend(m.rules); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrConfig, err)
 	}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/flaskgo/session"
+	"github.com/flaskgo/session/internal/obstest"
 	"github.com/flaskgo/session/memstore"
 )
 
@@ -143,5 +144,15 @@ func TestObserverRejectionReasons(t *testing.T) {
 		if got := rec.take(); got != tc.want {
 			t.Errorf("cookie %.20q: events %s, want %s", tc.cookie, got, tc.want)
 		}
+	}
+}
+
+// TestObserverScript runs the scripted visit shared with the promsession
+// and otelsession tests and checks every count.
+func TestObserverScript(t *testing.T) {
+	rec := &obstest.Recorder{}
+	obstest.Run(t, rec, nil)
+	if d := obstest.Diff(rec.Counts()); d != "" {
+		t.Errorf("events differ from obstest.Want:\n%s\ngot %v", d, rec.Counts())
 	}
 }

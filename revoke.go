@@ -40,7 +40,7 @@ func newRevocations(r *rules) *revocations {
 	if r.cfg.Revocations == nil {
 		return nil
 	}
-	c := calls{r.cfg.StoreTimeout, r.cfg.Observer}
+	c := newCalls(r.cfg)
 	v := &revocations{rules: r, store: boundedStore{r.cfg.Revocations, c}}
 	if u, ok := r.cfg.Revocations.(Updater); ok {
 		v.updater = boundedUpdater{u, c}

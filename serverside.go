@@ -38,7 +38,7 @@ type serverBackend struct {
 }
 
 func newServerBackend(r *rules, keys [][]byte) (*serverBackend, error) {
-	st, c := r.cfg.Store, calls{r.cfg.StoreTimeout, r.cfg.Observer}
+	st, c := r.cfg.Store, newCalls(r.cfg)
 	if _, ok := st.(NonBlocking); ok {
 		c.d = 0 // nothing to bound
 	}

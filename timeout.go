@@ -21,24 +21,38 @@ func bound(ctx context.Context, d time.Duration) (context.Context, context.Cance
 // reports it to the Observer. The wrappers below are written out, without
 // closures, so that a call costs no allocation beyond the bound's.
 type calls struct {
-	d   time.Duration
-	obs Observer
+	d     time.Duration
+	obs   Observer
+	spans SpanObserver // obs, when it implements SpanObserver
 }
 
-// start begins one call: the bounded context, and the start time when
-// there is an observer.
-func (c calls) start(ctx context.Context) (context.Context, context.CancelFunc, time.Time) {
+func newCalls(cfg *Config) calls {
+	spans, _ := cfg.Observer.(SpanObserver)
+	return calls{cfg.StoreTimeout, cfg.Observer, spans}
+}
+
+// start begins one call: the context to report it with (a SpanObserver's),
+// the bounded context to make it with, and the start time when there is an
+// observer.
+func (c calls) start(ctx context.Context, op string) (context.Context, context.Context, context.CancelFunc, time.Time) {
+	if c.spans != nil {
+		ctx = c.spans.SpanStart(ctx, EventStoreCall, op)
+	}
 	bctx, cancel := bound(ctx, c.d)
 	if c.obs == nil {
-		return bctx, cancel, time.Time{}
+		return ctx, bctx, cancel, time.Time{}
 	}
-	return bctx, cancel, time.Now()
+	return ctx, bctx, cancel, time.Now()
 }
 
 // done reports a finished call.
 func (c calls) done(ctx context.Context, op string, start time.Time, err error) {
 	if c.obs != nil {
-		c.obs.SessionEvent(ctx, Event{Kind: EventStoreCall, Mode: ServerSide, Op: op, Outcome: outcomeOf(err), Duration: time.Since(start), Err: err})
+		e := Event{Kind: EventStoreCall, Mode: ServerSide, Op: op, Outcome: outcomeOf(err), Duration: time.Since(start), Err: err}
+		c.obs.SessionEvent(ctx, e)
+		if c.spans != nil {
+			c.spans.SpanEnd(ctx, e)
+		}
 	}
 }
 
@@ -50,7 +64,7 @@ type boundedStore struct {
 }
 
 func (s boundedStore) Load(ctx context.Context, key string) (Record, error) {
-	bctx, cancel, t := s.start(ctx)
+	ctx, bctx, cancel, t := s.start(ctx, OpLoad)
 	defer cancel()
 	rec, err := s.st.Load(bctx, key)
 	s.done(ctx, OpLoad, t, err)
@@ -58,7 +72,7 @@ func (s boundedStore) Load(ctx context.Context, key string) (Record, error) {
 }
 
 func (s boundedStore) Save(ctx context.Context, key string, rec Record) error {
-	bctx, cancel, t := s.start(ctx)
+	ctx, bctx, cancel, t := s.start(ctx, OpSave)
 	defer cancel()
 	err := s.st.Save(bctx, key, rec)
 	s.done(ctx, OpSave, t, err)
@@ -66,7 +80,7 @@ func (s boundedStore) Save(ctx context.Context, key string, rec Record) error {
 }
 
 func (s boundedStore) Delete(ctx context.Context, key string) error {
-	bctx, cancel, t := s.start(ctx)
+	ctx, bctx, cancel, t := s.start(ctx, OpDelete)
 	defer cancel()
 	err := s.st.Delete(bctx, key)
 	s.done(ctx, OpDelete, t, err)
@@ -79,7 +93,7 @@ type boundedUpdater struct {
 }
 
 func (s boundedUpdater) SaveIfVersion(ctx context.Context, key string, rec Record) (uint64, error) {
-	bctx, cancel, t := s.start(ctx)
+	ctx, bctx, cancel, t := s.start(ctx, OpSaveIfVersion)
 	defer cancel()
 	v, err := s.u.SaveIfVersion(bctx, key, rec)
 	s.done(ctx, OpSaveIfVersion, t, err)
@@ -92,7 +106,7 @@ type boundedToucher struct {
 }
 
 func (s boundedToucher) Touch(ctx context.Context, key string, expires time.Time) error {
-	bctx, cancel, t := s.start(ctx)
+	ctx, bctx, cancel, t := s.start(ctx, OpTouch)
 	defer cancel()
 	err := s.t.Touch(bctx, key, expires)
 	s.done(ctx, OpTouch, t, err)
@@ -105,7 +119,7 @@ type boundedUserIndex struct {
 }
 
 func (s boundedUserIndex) UserSessions(ctx context.Context, userID string) ([]RecordInfo, error) {
-	bctx, cancel, t := s.start(ctx)
+	ctx, bctx, cancel, t := s.start(ctx, OpUserSessions)
 	defer cancel()
 	infos, err := s.ui.UserSessions(bctx, userID)
 	s.done(ctx, OpUserSessions, t, err)
@@ -113,7 +127,7 @@ func (s boundedUserIndex) UserSessions(ctx context.Context, userID string) ([]Re
 }
 
 func (s boundedUserIndex) DeleteUserSessions(ctx context.Context, userID string, except ...string) (int, error) {
-	bctx, cancel, t := s.start(ctx)
+	ctx, bctx, cancel, t := s.start(ctx, OpDeleteUserSessions)
 	defer cancel()
 	n, err := s.ui.DeleteUserSessions(bctx, userID, except...)
 	s.done(ctx, OpDeleteUserSessions, t, err)

@@ -62,6 +62,9 @@ type Config struct {
 	Logger *slog.Logger
 	// Now is the clock; default time.Now.
 	Now func() time.Time
+	// Metrics mounts /metrics: the session metrics of promsession, in
+	// Prometheus' text format.
+	Metrics bool
 }
 
 // app is the demo shop. It is an http.Handler; Close releases its store.
@@ -75,6 +78,7 @@ type app struct {
 	pages   map[string]*template.Template
 	log     *slog.Logger
 	handler http.Handler
+	metrics http.Handler // nil unless Config.Metrics
 }
 
 // newApp builds the application: it opens (and migrates) the store the
@@ -100,7 +104,15 @@ func newApp(ctx context.Context, cfg Config) (*app, error) {
 	if a.store, err = openStore(ctx, spec, cfg.Logger); err != nil {
 		return nil, err
 	}
+	var observer session.Observer
+	if cfg.Metrics {
+		if observer, a.metrics, err = newMetrics(); err != nil {
+			_ = a.store.close()
+			return nil, err
+		}
+	}
 	a.mgr, err = session.New(session.Config{
+		Observer:     observer,
 		SecretKey:    cfg.Secret,
 		Encrypted:    spec.kind == kindEncrypted,
 		Store:        a.store.store,
@@ -154,6 +166,10 @@ func (a *app) routes() http.Handler {
 		w.Header().Set("Cache-Control", "public, max-age=3600")
 		files.ServeHTTP(w, r)
 	}))
+	if a.metrics != nil {
+		// Outside the session middleware too: a scraper has no session.
+		top.Handle("GET /metrics", a.metrics)
+	}
 	top.Handle("/", a.mgr.Handler(a.checkCSRF(a.trackDevice(mux))))
 	return a.logRequests(top)
 }

@@ -5,13 +5,14 @@
 //
 // Usage:
 //
-//	sessiondemo [-addr 127.0.0.1:8080] [-store cookie] [-secret KEY]
+//	sessiondemo [-addr 127.0.0.1:8080] [-store cookie] [-secret KEY] [-metrics]
 //
 // -store (or SESSIONDEMO_STORE) is one of cookie, encrypted, memory,
 // file:DIR, sqlite:FILE, redis://host:port, postgres://… or mysql://….
 // -secret (or, better, SESSIONDEMO_SECRET, which ps does not show) is the
 // signing key; without one a random key is used and sessions do not survive
-// a restart.
+// a restart. -metrics serves the session metrics at /metrics (Prometheus
+// text format).
 package main
 
 import (
@@ -25,6 +26,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -62,6 +64,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, logger 
 	addr := fs.String("addr", envOr(getenv, "SESSIONDEMO_ADDR", "127.0.0.1:8080"), "listen address (env SESSIONDEMO_ADDR)")
 	store := fs.String("store", envOr(getenv, "SESSIONDEMO_STORE", "cookie"),
 		"where sessions live: cookie | encrypted | memory | file:DIR | sqlite:FILE | redis://host:port | postgres://… | mysql://… (env SESSIONDEMO_STORE)")
+	metrics := fs.Bool("metrics", envBool(getenv, "SESSIONDEMO_METRICS"), "serve the session metrics at /metrics, Prometheus text (env SESSIONDEMO_METRICS)")
 	secret := fs.String("secret", getenv("SESSIONDEMO_SECRET"), "secret key (env SESSIONDEMO_SECRET; prefer the env var, ps shows flags)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -79,7 +82,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, logger 
 			"and a Flask app cannot share them. Set SESSIONDEMO_SECRET (or -secret) to keep them.")
 	}
 
-	a, err := newApp(ctx, Config{Secret: *secret, Store: *store, Logger: logger})
+	a, err := newApp(ctx, Config{Secret: *secret, Store: *store, Logger: logger, Metrics: *metrics})
 	if err != nil {
 		return err
 	}
@@ -131,4 +134,10 @@ func envOr(getenv func(string) string, key, def string) string {
 		return v
 	}
 	return def
+}
+
+// envBool reads a yes/no environment variable: 1 or true (any case) is yes.
+func envBool(getenv func(string) string, key string) bool {
+	v := strings.ToLower(getenv(key))
+	return v == "1" || v == "true"
 }
