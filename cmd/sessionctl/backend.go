@@ -141,6 +141,10 @@ func listRecords(ctx context.Context, b backend, o listOpts) ([]entry, error) {
 type storeOpts struct {
 	table string // SQL table
 	batch int    // SQL sweep batch
+	// flask opens the store in Flask-Session's layout for its backend
+	// (--flask-session): cachelib's FileSystemCache for file:, the
+	// SQLAlchemy table for SQL. Redis and memcached have one layout.
+	flask bool
 }
 
 // openBackend opens raw (a store URL). Bad URLs are usage errors; failures
@@ -148,15 +152,20 @@ type storeOpts struct {
 func openBackend(ctx context.Context, raw string, o storeOpts) (backend, error) {
 	scheme, rest, ok := strings.Cut(raw, ":")
 	if !ok {
-		return nil, usageErr("store URL %q has no scheme; want memory:, file:DIR, sqlite:FILE, postgres://, mysql://, redis:// or redis+cluster://", raw)
+		return nil, usageErr("store URL %q has no scheme; want memory:, file:DIR, sqlite:FILE, postgres://, mysql://, redis://, redis+cluster:// or memcached://", raw)
 	}
 	switch strings.ToLower(scheme) {
 	case "memory", "mem":
 		return &memBackend{st: memstore.New()}, nil
 	case "file":
+		if o.flask {
+			return openCachelib(localPath(rest))
+		}
 		return openFile(localPath(rest))
 	case "sqlite", "sqlite3":
 		return openSQLite(ctx, localPath(rest), o)
+	case "memcached", "memcache":
+		return openMemcached(raw)
 	case "postgres", "postgresql":
 		return openPostgres(ctx, raw, o)
 	case "mysql", "mariadb":
@@ -179,7 +188,7 @@ func openBackend(ctx context.Context, raw string, o storeOpts) (backend, error) 
 		}
 		return openRedis(ctx, redis.NewClusterClient(opts), redact(raw))
 	}
-	return nil, usageErr("unknown store URL scheme %q; want memory:, file:, sqlite:, postgres:, mysql:, redis: or redis+cluster:", scheme)
+	return nil, usageErr("unknown store URL scheme %q; want memory:, file:, sqlite:, postgres:, mysql:, redis:, redis+cluster: or memcached:", scheme)
 }
 
 // localPath turns the part after "file:" or "sqlite:" into a path:
@@ -362,6 +371,14 @@ func openSQL(ctx context.Context, driver, dsn string, d sqlstore.Dialect, desc s
 		return nil, storeErr(fmt.Errorf("%s: %w", desc, err))
 	}
 	opts := []sqlstore.Option{sqlstore.WithTable(o.table)}
+	if o.flask {
+		layout, err := flaskSQLLayout()
+		if err != nil {
+			db.Close()
+			return nil, err
+		}
+		opts = append(opts, layout...)
+	}
 	if o.batch > 0 {
 		opts = append(opts, sqlstore.WithSweepBatch(o.batch))
 	}
