@@ -27,7 +27,7 @@ const fsSample = `{
 	"name": "Zoë ✓ 東京",
 	"n": 42,
 	"neg": -7,
-	"big": `+fsBig+`,
+	"big": ` + fsBig + `,
 	"f": {"$float": "0.1"},
 	"list": [1, "two", null, true, {"$float": "2.5"}],
 	"d": {"k": {"$tuple": [1, "x"]}, "inner": {"a": []}},
