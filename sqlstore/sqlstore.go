@@ -68,6 +68,7 @@ type config struct {
 	table string
 	clock func() time.Time
 	batch int
+	flask bool // WithFlaskSessionLayout
 }
 
 // WithTable sets the table name. It must be 1 to 48 ASCII letters, digits
@@ -92,6 +93,7 @@ type Store struct {
 	now   func() time.Time
 	batch int
 	q     queries
+	flask bool // Flask-Session's table (flasklayout.go)
 }
 
 var (
@@ -135,6 +137,7 @@ func New(db *sql.DB, dialect Dialect, opts ...Option) (*Store, error) {
 		now:   c.clock,
 		batch: c.batch,
 		q:     buildQueries(dialect, c.table),
+		flask: c.flask,
 	}, nil
 }
 
