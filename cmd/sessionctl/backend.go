@@ -372,12 +372,7 @@ func openSQL(ctx context.Context, driver, dsn string, d sqlstore.Dialect, desc s
 	}
 	opts := []sqlstore.Option{sqlstore.WithTable(o.table)}
 	if o.flask {
-		layout, err := flaskSQLLayout()
-		if err != nil {
-			db.Close()
-			return nil, err
-		}
-		opts = append(opts, layout...)
+		opts = append(opts, sqlstore.WithFlaskSessionLayout())
 	}
 	if o.batch > 0 {
 		opts = append(opts, sqlstore.WithSweepBatch(o.batch))
@@ -386,6 +381,9 @@ func openSQL(ctx context.Context, driver, dsn string, d sqlstore.Dialect, desc s
 	if err != nil {
 		db.Close()
 		return nil, usageErr("%v", err)
+	}
+	if o.flask {
+		return &flaskSQLBackend{db: db, st: st, desc: fmt.Sprintf("%s, Flask-Session table %s", desc, o.table)}, nil
 	}
 	return &sqlBackend{db: db, d: d, table: o.table, st: st, desc: fmt.Sprintf("%s, table %s", desc, o.table)}, nil
 }

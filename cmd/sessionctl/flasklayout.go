@@ -1,24 +1,22 @@
 package main
 
 import (
-	"errors"
+	"database/sql"
 	"fmt"
 	"net"
 	"net/url"
+	"os"
 	"strings"
 	"time"
 
 	"github.com/bradfitz/gomemcache/memcache"
 
 	session "github.com/flaskgo/session"
+	"github.com/flaskgo/session/cachelibstore"
 	"github.com/flaskgo/session/flasksession"
 	"github.com/flaskgo/session/memcachestore"
 	"github.com/flaskgo/session/sqlstore"
 )
-
-// errLayoutNotYet is returned for --flask-session on a backend whose
-// Flask-Session layout sessionctl cannot open yet.
-var errLayoutNotYet = errors.New("not supported yet")
 
 // serializers maps --serializer names to the encodings a record's data can
 // have. "tagged" is Flask's tagged JSON, the session.Manager's default;
@@ -114,16 +112,53 @@ func (b *memcachedBackend) describe() string     { return b.desc }
 func (b *memcachedBackend) nativeTTL() bool      { return true }
 func (b *memcachedBackend) close() error         { return b.client.Close() }
 
-// ---- layouts built elsewhere ----
+// ---- cachelib FileSystemCache (file: with --flask-session) ----
+
+type cachelibBackend struct {
+	dir string
+	st  *cachelibstore.Store
+}
 
 // openCachelib opens file:DIR in cachelib's FileSystemCache layout, the one
-// Flask-Session's filesystem backend uses.
+// Flask-Session's filesystem backend uses. Like file:, the directory must
+// exist: a typo must not look like an empty store.
 func openCachelib(dir string) (backend, error) {
-	return nil, usageErr("--flask-session on file:%s: cachelib's FileSystemCache layout is %w", dir, errLayoutNotYet)
+	if dir == "" {
+		return nil, usageErr("store URL file: needs a directory, as in file:/var/lib/app/flask_session")
+	}
+	fi, err := os.Stat(dir)
+	if err != nil {
+		return nil, storeErr(fmt.Errorf("cachelib directory: %w", err))
+	}
+	if !fi.IsDir() {
+		return nil, storeErr(fmt.Errorf("cachelib directory: %s is not a directory", dir))
+	}
+	st, err := cachelibstore.New(dir)
+	if err != nil {
+		return nil, storeErr(err)
+	}
+	return &cachelibBackend{dir: dir, st: st}, nil
 }
 
-// flaskSQLLayout returns the sqlstore options for Flask-Session's
-// SQLAlchemy table.
-func flaskSQLLayout() ([]sqlstore.Option, error) {
-	return nil, usageErr("--flask-session on SQL: Flask-Session's SQLAlchemy table is %w", errLayoutNotYet)
+func (b *cachelibBackend) store() session.Store { return b.st }
+func (b *cachelibBackend) describe() string {
+	return "cachelib FileSystemCache (Flask-Session filesystem) in " + b.dir
 }
+func (b *cachelibBackend) nativeTTL() bool { return false }
+func (b *cachelibBackend) close() error    { return nil }
+
+// ---- Flask-Session's SQLAlchemy table (SQL with --flask-session) ----
+
+// flaskSQLBackend is a SQL store in Flask-Session's table. Its columns are
+// not the native table's, so it has none of sqlBackend's direct queries
+// (COUNT(*), ls --all): counting and listing go through the store.
+type flaskSQLBackend struct {
+	db   *sql.DB
+	st   *sqlstore.Store
+	desc string
+}
+
+func (b *flaskSQLBackend) store() session.Store { return b.st }
+func (b *flaskSQLBackend) describe() string     { return b.desc }
+func (b *flaskSQLBackend) nativeTTL() bool      { return false }
+func (b *flaskSQLBackend) close() error         { return b.db.Close() }

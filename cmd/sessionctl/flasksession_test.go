@@ -7,8 +7,10 @@ package main
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"encoding/json"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -70,6 +72,13 @@ func fsBackends() []fsBackend {
 			}
 			return rd, nil, []string{"--type", "redis", "--redis", strings.TrimPrefix(rd, "redis://")}
 		}},
+		{name: "filesystem", setup: func(t *testing.T) (string, []string, []string) {
+			dir := t.TempDir()
+			return "file:" + dir, nil, []string{"--type", "filesystem", "--dir", dir}
+		}},
+		fsSQLBackend("sqlite", "", ""),
+		fsSQLBackend("postgres", env("SESSIONCTL_TEST_PG", "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"), "postgresql://postgres@127.0.0.1:5432/test"),
+		fsSQLBackend("mysql", env("SESSIONCTL_TEST_MYSQL", "mysql://root@127.0.0.1:3306/test"), "mysql+pymysql://root@127.0.0.1:3306/test"),
 		{name: "memcached", setup: func(t *testing.T) (string, []string, []string) {
 			addr := strings.TrimPrefix(mc, "memcached://")
 			c := memcache.New(addr)
@@ -80,6 +89,48 @@ func fsBackends() []fsBackend {
 			return mc, nil, []string{"--type", "memcached", "--memcached", addr}
 		}},
 	}
+}
+
+// fsSQLBackend is Flask-Session's SQLAlchemy table, created by Flask
+// (db.create_all) under a name of this test's own. url and uri name the
+// same database for sessionctl and for SQLAlchemy; sqlite uses a
+// temporary file.
+func fsSQLBackend(name, url, uri string) fsBackend {
+	return fsBackend{name: name, setup: func(t *testing.T) (string, []string, []string) {
+		driver, dsn := "sqlite", ""
+		switch name {
+		case "sqlite":
+			path := filepath.Join(t.TempDir(), "flask.db")
+			url, uri, dsn = "sqlite:"+path, "sqlite:///"+path, "file:"+path
+		case "postgres":
+			driver, dsn = "pgx", url
+		case "mysql":
+			driver = "mysql"
+			dsn, _ = mysqlDSN(url)
+		}
+		table := "hctl_fs_" + randHex(t, 4)
+		peer := []string{"--type", "sqlalchemy", "--uri", uri, "--table", table}
+		if name != "sqlite" {
+			db, err := sql.Open(driver, dsn)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+			defer cancel()
+			if err := db.PingContext(ctx); err != nil {
+				db.Close()
+				testenv.Unavailable(t, "%s at %s unreachable: %v", name, redact(url), err)
+			}
+			t.Cleanup(func() {
+				if _, err := db.Exec("DROP TABLE " + table); err != nil {
+					t.Errorf("dropping %s: %v", table, err)
+				}
+				db.Close()
+			})
+		}
+		fsPeer(t, "", append([]string{"--prefix", "x"}, append(peer, "create")...)...)
+		return url, []string{"--table", table}, peer
+	}}
 }
 
 func fsPeerAvailable(t *testing.T) {
@@ -164,11 +215,30 @@ func TestFlaskSessionLayouts(t *testing.T) {
 				t.Run(name, func(t *testing.T) {
 					base := append([]string{"--store", url, "--flask-session", "--key-prefix", prefix}, flags...)
 					peerArgs := append([]string{"--prefix", prefix}, peer...)
+					fsLayoutReady(t, be.name, base)
 					fsLayoutCase(t, base, peerArgs)
 				})
 			}
 		})
 	}
+}
+
+// fsLayoutReady stores and deletes one record, and reports the layout as
+// unavailable (a loud skip; a failure under CI=true) when its store is
+// still a skeleton: "not implemented yet" from cachelibstore, the native
+// table's columns from sqlstore's WithFlaskSessionLayout.
+func fsLayoutReady(t *testing.T, backend string, base []string) {
+	t.Helper()
+	sid := "hctl-probe-" + randHex(t, 8)
+	code, _, errs := cli(t, `{"probe": 1}`, append(append([]string{"store", "put", "--id"}, base...), "--", sid)...)
+	if code == exitOK {
+		cli(t, "", append(append([]string{"store", "rm", "--id"}, base...), "--", sid)...)
+		return
+	}
+	if strings.Contains(errs, "not implemented yet") || strings.Contains(errs, "column") {
+		testenv.Unavailable(t, "the Flask-Session layout of %s is not implemented yet in this checkout: %s", backend, strings.TrimSpace(errs))
+	}
+	t.Fatalf("put on %s: exit %d: %s", backend, code, errs)
 }
 
 func fsLayoutCase(t *testing.T, base, peerArgs []string) {

@@ -6,6 +6,7 @@ tests of sessionctl (flasksession_test.go).
         --prefix PREFIX --sid SID (read | write) [--redis host:port/db]
         [--memcached host:port] [--dir DIR] [--uri SQLALCHEMY_URI --table T]
 
+create (sqlalchemy) creates the table as Flask-SQLAlchemy does.
 read  opens the session whose id is SID through Flask-Session's own session
       interface and prints {"session": typed dict, "found": bool}.
 write reads a typed dict on stdin, puts it in the session SID and saves it
@@ -108,7 +109,7 @@ def create_app(args):
         db = SQLAlchemy(app)
         app.config["SESSION_SQLALCHEMY"] = db
     Session(app)
-    if args.type == "sqlalchemy" and args.create:
+    if args.op == "create":
         with app.app_context():
             db.create_all()
     return app
@@ -118,16 +119,17 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--type", required=True)
     ap.add_argument("--prefix", required=True)
-    ap.add_argument("--sid", required=True)
+    ap.add_argument("--sid", default="")
     ap.add_argument("--redis", default="127.0.0.1:6379/0")
     ap.add_argument("--memcached", default="127.0.0.1:11211")
     ap.add_argument("--dir")
     ap.add_argument("--uri")
     ap.add_argument("--table", default="sessions")
-    ap.add_argument("--create", action="store_true", help="sqlalchemy: create the table")
-    ap.add_argument("op", choices=["read", "write"])
+    ap.add_argument("op", choices=["read", "write", "create"])
     args = ap.parse_args()
     app = create_app(args)
+    if args.op == "create":
+        return
     iface = app.session_interface
     headers = {"Cookie": "session=" + args.sid}
     with app.test_request_context("/", headers=headers):
