@@ -11,6 +11,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -90,6 +91,9 @@ type storeFlags struct {
 	serializer string
 	ttl        int64
 
+	// stats
+	top int
+
 	// revoke
 	except stringList
 
@@ -129,17 +133,24 @@ func storeCommands() []storeCmd {
 		{
 			name: "stats",
 			help: helpText{
-				usage: "sessionctl store stats --store URL [--prefix P] [--table T] [--json]",
+				usage: "sessionctl store stats --store URL [--prefix P] [--top N] [--table T] [--json]",
 				about: `
 Count the records whose key starts with --prefix: SQL with COUNT(*) (and the
 number of expired rows awaiting purge-expired), other stores by listing their
 live records (a file store reads every file, Redis SCANs every key). A store
-that cannot list its records (memcached) says "unknown".`,
+that cannot list its records (memcached) says "unknown".
+
+The live records are also counted by owner (how many are anonymous, how many
+distinct users own the others, and the --top N users with most sessions: a
+bot or a leak shows up here) and by the time left until they expire: <1h,
+<1d, <7d, <30d, later, and unknown (a store that reports no expiry). SQL
+aggregates in the database; other stores use the same listing rows.`,
 				examples: `  sessionctl store stats --store sqlite:/var/lib/app/sessions.db
   SESSIONCTL_STORE=redis://127.0.0.1:6379/0 sessionctl store stats --json`,
 			},
 			flags: func(fs *flag.FlagSet, c *storeFlags) {
 				fs.StringVar(&c.prefix, "prefix", "", "count only keys starting with `P` (Redis default: \"session:\")")
+				fs.IntVar(&c.top, "top", 10, "list the `N` owners with most live records (0: none)")
 				listPrefixFlag(fs, c)
 			},
 			args: none,
@@ -377,7 +388,14 @@ func orDash(s string) string {
 }
 
 func runStats(ctx context.Context, s stdio, c *storeFlags, b backend, _ []string) error {
+	if c.top < 0 {
+		return usageErr("--top must not be negative")
+	}
 	n, err := countRecords(ctx, b, c.prefixFor(b))
+	if err != nil {
+		return storeErr(err)
+	}
+	bd, err := breakdownRecords(ctx, b, c.prefixFor(b), time.Now(), c.top)
 	if err != nil {
 		return storeErr(err)
 	}
@@ -389,6 +407,7 @@ func runStats(ctx context.Context, s stdio, c *storeFlags, b backend, _ []string
 				v["expired"] = n.expired
 			}
 		}
+		v["by_owner"], v["by_expiry"] = bd.json()
 		return outErr(writeJSON(s.out, v))
 	}
 	tw := tabwriter.NewWriter(s.out, 0, 4, 2, ' ', 0)
@@ -401,7 +420,26 @@ func runStats(ctx context.Context, s stdio, c *storeFlags, b backend, _ []string
 	default:
 		fmt.Fprintf(tw, "records:\t%d %s\n", n.total, counted(n.total, n.what))
 	}
-	return outErr(tw.Flush())
+	if bd != nil {
+		fmt.Fprintf(tw, "owners:\t%d %s, %d anonymous %s\n", bd.users, plural(int(bd.users), "user", "users"), bd.anonymous, counted(bd.anonymous, "records"))
+		var parts []string
+		for _, name := range bucketNames() {
+			parts = append(parts, fmt.Sprintf("%s %d", name, bd.expiry[name]))
+		}
+		fmt.Fprintf(tw, "expires:\t%s\n", strings.Join(parts, ", "))
+	}
+	if err := tw.Flush(); err != nil {
+		return storeErr(err)
+	}
+	if bd != nil && len(bd.top) > 0 {
+		fmt.Fprintf(s.out, "top owners:\n")
+		tw = tabwriter.NewWriter(s.out, 0, 4, 2, ' ', 0)
+		for _, o := range bd.top {
+			fmt.Fprintf(tw, "  %s\t%d\n", o.UserID, o.Records)
+		}
+		return outErr(tw.Flush())
+	}
+	return nil
 }
 
 // outErr classifies a failure to write the output.
