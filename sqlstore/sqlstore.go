@@ -93,7 +93,8 @@ type Store struct {
 	now   func() time.Time
 	batch int
 	q     queries
-	flask bool // Flask-Session's table (flasklayout.go)
+	flask bool         // Flask-Session's table (flasklayout.go)
+	fq    flaskQueries // its statements, when flask
 }
 
 var (
@@ -130,7 +131,7 @@ func New(db *sql.DB, dialect Dialect, opts ...Option) (*Store, error) {
 	if c.batch < 1 {
 		return nil, fmt.Errorf("%w: sweep batch %d must be positive", ErrInvalidOption, c.batch)
 	}
-	return &Store{
+	st := &Store{
 		db:    db,
 		d:     dialect,
 		table: c.table,
@@ -138,7 +139,12 @@ func New(db *sql.DB, dialect Dialect, opts ...Option) (*Store, error) {
 		batch: c.batch,
 		q:     buildQueries(dialect, c.table),
 		flask: c.flask,
-	}, nil
+	}
+	if c.flask {
+		st.fq = buildFlaskQueries(dialect, c.table)
+		st.q.migrate = st.fq.migrate
+	}
+	return st, nil
 }
 
 // Table returns the name of the store's table.
@@ -152,6 +158,10 @@ func (s *Store) Migrate(ctx context.Context) error {
 	case Postgres:
 		err = s.migratePostgres(ctx)
 	case MySQL:
+		if s.flask {
+			_, err = s.db.ExecContext(ctx, s.q.migrate[0])
+			break
+		}
 		err = s.migrateMySQL(ctx)
 	default:
 		for _, stmt := range s.q.migrate {
@@ -227,6 +237,9 @@ func (s *Store) Load(ctx context.Context, key string) (session.Record, error) {
 		// No such row can exist; a forged cookie should read as "no session".
 		return session.Record{}, fmt.Errorf("sqlstore: load: %w: %w", session.ErrNotFound, err)
 	}
+	if s.flask {
+		return s.flaskLoad(ctx, key)
+	}
 	var (
 		rec  session.Record
 		exp  int64
@@ -255,6 +268,9 @@ func (s *Store) Save(ctx context.Context, key string, rec session.Record) error 
 	if err := checkRecord(key, rec); err != nil {
 		return fmt.Errorf("sqlstore: save: %w", err)
 	}
+	if s.flask {
+		return s.flaskSave(ctx, key, rec)
+	}
 	start, err := firstVersion()
 	if err != nil {
 		return fmt.Errorf("sqlstore: save: %w", err)
@@ -275,6 +291,9 @@ func (s *Store) Save(ctx context.Context, key string, rec session.Record) error 
 func (s *Store) SaveIfVersion(ctx context.Context, key string, rec session.Record) (uint64, error) {
 	if err := checkRecord(key, rec); err != nil {
 		return 0, fmt.Errorf("sqlstore: save: %w", err)
+	}
+	if s.flask {
+		return s.flaskSaveIfVersion(ctx, key, rec)
 	}
 	now := nanos(s.now())
 	if rec.Version != 0 {
@@ -343,6 +362,9 @@ func (s *Store) Touch(ctx context.Context, key string, expires time.Time) error 
 	if err := checkKey(key); err != nil {
 		return fmt.Errorf("sqlstore: touch: %w: %w", session.ErrNotFound, err)
 	}
+	if s.flask {
+		return s.flaskTouch(ctx, key, expires)
+	}
 	now := nanos(s.now())
 	res, err := s.db.ExecContext(ctx, s.q.touch, nanos(expires), key, now)
 	if err != nil {
@@ -375,7 +397,11 @@ func (s *Store) Delete(ctx context.Context, key string) error {
 	if checkKey(key) != nil {
 		return nil // no such row can exist
 	}
-	if _, err := s.db.ExecContext(ctx, s.q.del, key); err != nil {
+	del := s.q.del
+	if s.flask {
+		del = s.fq.del
+	}
+	if _, err := s.db.ExecContext(ctx, del, key); err != nil {
 		return fmt.Errorf("sqlstore: delete from %s: %w", s.table, err)
 	}
 	return nil
@@ -386,8 +412,10 @@ func (s *Store) Delete(ctx context.Context, key string) error {
 // so a cancelled sweep keeps the batches already done.
 func (s *Store) DeleteExpired(ctx context.Context) (int, error) {
 	now := nanos(s.now())
-	args := []any{now, s.batch}
-	if s.d != MySQL {
+	q, args := s.q.sweep, []any{now, s.batch}
+	if s.flask {
+		q, args = s.fq.sweep, []any{s.flaskTime(s.now()), s.batch}
+	} else if s.d != MySQL {
 		args = append(args, now)
 	}
 	total := 0
@@ -395,7 +423,7 @@ func (s *Store) DeleteExpired(ctx context.Context) (int, error) {
 		if err := ctx.Err(); err != nil {
 			return total, fmt.Errorf("sqlstore: delete expired from %s: %w", s.table, err)
 		}
-		res, err := s.db.ExecContext(ctx, s.q.sweep, args...)
+		res, err := s.db.ExecContext(ctx, q, args...)
 		if err != nil {
 			return total, fmt.Errorf("sqlstore: delete expired from %s: %w", s.table, err)
 		}
@@ -413,6 +441,9 @@ func (s *Store) DeleteExpired(ctx context.Context) (int, error) {
 // UserSessions lists the live sessions of userID, ordered by key. The empty
 // user id means "anonymous" and has no sessions.
 func (s *Store) UserSessions(ctx context.Context, userID string) ([]session.RecordInfo, error) {
+	if s.flask {
+		return nil, errNoUserIndex("list user sessions")
+	}
 	if userID == "" || checkUserID(userID) != nil {
 		return nil, nil
 	}
@@ -442,6 +473,9 @@ func (s *Store) UserSessions(ctx context.Context, userID string) ([]session.Reco
 // except, and reports how many it deleted. Expired rows are left to
 // DeleteExpired and not counted.
 func (s *Store) DeleteUserSessions(ctx context.Context, userID string, except ...string) (int, error) {
+	if s.flask {
+		return 0, errNoUserIndex("delete user sessions")
+	}
 	if userID == "" || checkUserID(userID) != nil {
 		return 0, nil
 	}
@@ -475,6 +509,9 @@ func (s *Store) DeleteUserSessions(ctx context.Context, userID string, except ..
 func (s *Store) ListSessions(ctx context.Context, prefix string, limit int) ([]session.RecordInfo, error) {
 	if !utf8.ValidString(prefix) || strings.IndexByte(prefix, 0) >= 0 {
 		return nil, nil // no stored key can start with it
+	}
+	if s.flask {
+		return s.flaskListSessions(ctx, prefix, limit)
 	}
 	q, args := s.q.list, []any{s.d.prefixPattern(prefix), nanos(s.now())}
 	if limit > 0 {

@@ -1,0 +1,173 @@
+#!/usr/bin/python3
+"""A real Flask app using Debian's Flask-Session 0.3.2 with
+SESSION_TYPE="sqlalchemy" (Flask-SQLAlchemy 3.0), for
+sqlstore/flasksession_interop_test.go.
+
+Run it with Debian's interpreter (Flask 2.2, Flask-Session 0.3.2,
+python3-flask-sqlalchemy, python3-psycopg2, python3-pymysql):
+
+    /usr/bin/python3 flasksession_sql_peer.py --secret KEY --prefix PREFIX \
+        --uri SQLALCHEMY_DATABASE_URI --table TABLE [--signer] [--create] [--port 0]
+
+--create makes the table the way a Flask app does (db.create_all() in an app
+context: Flask-SQLAlchemy 3 needs one); without it the table must exist.
+It listens on 127.0.0.1, prints "READY <port>" once the socket accepts
+connections, and serves until its stdin closes or it is killed.
+
+Session values cross the wire in the typed JSON of
+testdata/flask-session-legacy.json (see redisstore/testdata/flasksession_peer.py).
+
+Endpoints (all run through Flask-Session's real session interface):
+
+    GET  /dump      {"session": typed dict, "permanent": bool, "sid": str}
+    POST /set       body: typed dict; session.update(body); then as /dump
+    POST /flash     ?msg=&cat=  flask.flash(msg, cat); then as /dump
+    GET  /flashes   {"flashes": [[cat, msg], ...]} from get_flashed_messages
+    POST /clear     session.clear()
+"""
+
+import argparse
+import base64
+import datetime
+import json
+import logging
+import sys
+import threading
+import uuid
+
+import flask
+from flask_session import Session
+from flask_sqlalchemy import SQLAlchemy
+from markupsafe import Markup
+from werkzeug.serving import make_server
+
+
+def to_typed(v):
+    if v is None or isinstance(v, bool):
+        return v
+    if isinstance(v, Markup):
+        return {"$markup": str(v)}
+    if isinstance(v, (str, int)):
+        return v
+    if isinstance(v, float):
+        return {"$float": repr(v)}
+    if isinstance(v, (bytes, bytearray)):
+        return {"$bytes": base64.b64encode(bytes(v)).decode("ascii")}
+    if isinstance(v, tuple):
+        return {"$tuple": [to_typed(x) for x in v]}
+    if isinstance(v, list):
+        return [to_typed(x) for x in v]
+    if isinstance(v, (set, frozenset)):
+        return {"$set": [to_typed(x) for x in v]}
+    if isinstance(v, dict):
+        return {"$dict": [[to_typed(k), to_typed(x)] for k, x in v.items()]}
+    if isinstance(v, datetime.datetime):
+        return {"$datetime": v.isoformat()}
+    if isinstance(v, datetime.date):
+        return {"$date": v.isoformat()}
+    if isinstance(v, uuid.UUID):
+        return {"$uuid": str(v)}
+    raise TypeError("peer: cannot type %s" % type(v).__name__)
+
+
+def from_typed(v):
+    if isinstance(v, list):
+        return [from_typed(x) for x in v]
+    if not isinstance(v, dict):
+        return v
+    (k, x), = v.items()
+    if k == "$dict":
+        return {from_typed(kk): from_typed(xx) for kk, xx in x}
+    if k == "$tuple":
+        return tuple(from_typed(i) for i in x)
+    if k == "$set":
+        return set(from_typed(i) for i in x)
+    if k == "$bytes":
+        return base64.b64decode(x)
+    if k == "$float":
+        return float(x)
+    if k == "$datetime":
+        if x.endswith("Z"):
+            x = x[:-1] + "+00:00"
+        return datetime.datetime.fromisoformat(x)
+    if k == "$date":
+        return datetime.date.fromisoformat(x)
+    if k == "$uuid":
+        return uuid.UUID(x)
+    if k == "$markup":
+        return Markup(x)
+    raise ValueError("peer: unknown typed marker %r" % k)
+
+
+def create_app(args):
+    app = flask.Flask(__name__)
+    app.config.update(
+        SECRET_KEY=args.secret,
+        SQLALCHEMY_DATABASE_URI=args.uri,
+        SQLALCHEMY_TRACK_MODIFICATIONS=False,
+        SESSION_TYPE="sqlalchemy",
+        SESSION_SQLALCHEMY_TABLE=args.table,
+        SESSION_KEY_PREFIX=args.prefix,
+        SESSION_USE_SIGNER=args.signer,
+    )
+    db = SQLAlchemy(app)
+    app.config["SESSION_SQLALCHEMY"] = db
+    Session(app)
+    if args.create:
+        # Flask-Session 0.3.2 leaves create_all to the app; Flask-SQLAlchemy 3
+        # runs it only inside an application context.
+        with app.app_context():
+            db.create_all()
+
+    def dump():
+        s = flask.session
+        return flask.jsonify(session=to_typed(dict(s)), permanent=s.permanent, sid=s.sid)
+
+    @app.get("/dump")
+    def _dump():
+        return dump()
+
+    @app.post("/set")
+    def _set():
+        flask.session.update(from_typed(flask.request.get_json()))
+        return dump()
+
+    @app.post("/flash")
+    def _flash():
+        flask.flash(flask.request.args["msg"], flask.request.args.get("cat", "message"))
+        return dump()
+
+    @app.get("/flashes")
+    def _flashes():
+        return flask.jsonify(flashes=[list(f) for f in flask.get_flashed_messages(with_categories=True)])
+
+    @app.post("/clear")
+    def _clear():
+        flask.session.clear()
+        return "", 204
+
+    return app
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--secret", required=True)
+    ap.add_argument("--prefix", required=True)
+    ap.add_argument("--uri", required=True)
+    ap.add_argument("--table", required=True)
+    ap.add_argument("--signer", action="store_true")
+    ap.add_argument("--create", action="store_true")
+    ap.add_argument("--port", type=int, default=0)
+    args = ap.parse_args()
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    srv = make_server("127.0.0.1", args.port, create_app(args), threaded=True)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    print("READY", srv.socket.getsockname()[1], flush=True)
+    # Serve until the parent closes our stdin (or kills us): no orphans.
+    sys.stdin.read()
+    srv.shutdown()
+
+
+if __name__ == "__main__":
+    main()
