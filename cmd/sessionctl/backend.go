@@ -82,6 +82,12 @@ type expiredLister interface {
 	listAll(ctx context.Context, o listOpts) ([]entry, error)
 }
 
+// rowLister is implemented by backends that list what ls shows themselves,
+// where the store has no session.Lister (cachelib's files).
+type rowLister interface {
+	listRows(ctx context.Context, o listOpts) ([]entry, error)
+}
+
 // errNoExpiredListing is returned for ls --all by backends that keep expired
 // records but cannot list them.
 var errNoExpiredListing = errors.New("this store lists only live records")
@@ -118,6 +124,9 @@ func listRecords(ctx context.Context, b backend, o listOpts) ([]entry, error) {
 			return nil, errNoExpiredListing
 		}
 		// Nothing expired is kept: the live records are all there is.
+	}
+	if rl, ok := b.(rowLister); ok {
+		return rl.listRows(ctx, o)
 	}
 	var (
 		infos []session.RecordInfo

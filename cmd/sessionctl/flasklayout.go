@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"database/sql"
 	"fmt"
 	"net"
@@ -145,7 +146,66 @@ func (b *cachelibBackend) describe() string {
 	return "cachelib FileSystemCache (Flask-Session filesystem) in " + b.dir
 }
 func (b *cachelibBackend) nativeTTL() bool { return false }
-func (b *cachelibBackend) close() error    { return nil }
+func (b *cachelibBackend) close() error    { return b.st.Close() }
+
+// cachelib names each file after the MD5 of its key, so the keys cannot be
+// listed or filtered by prefix: ls, stats and ls --all work on the files,
+// and show the file names. They read file headers only.
+
+func (b *cachelibBackend) files(ctx context.Context) ([]cachelibstore.FileInfo, error) {
+	return b.st.ListFiles(ctx, 0)
+}
+
+func (b *cachelibBackend) count(ctx context.Context, _ string) (counts, error) {
+	fs, err := b.files(ctx)
+	if err != nil {
+		return counts{}, err
+	}
+	c := counts{known: true, total: int64(len(fs)), what: "cache files (of every key: cachelib's file names do not show the key prefix)"}
+	for _, f := range fs {
+		if f.Expired {
+			c.expired++
+		}
+	}
+	return c, nil
+}
+
+func (b *cachelibBackend) listRows(ctx context.Context, o listOpts) ([]entry, error) {
+	if o.user != "" {
+		return nil, fmt.Errorf("%s has no owners (Flask-Session keeps none): --user cannot apply", b.describe())
+	}
+	fs, err := b.files(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []entry
+	for _, f := range fs {
+		if f.Expired && !o.all {
+			continue
+		}
+		out = append(out, entry{Key: f.Name, Expires: f.Expires, Expired: f.Expired})
+	}
+	return out, nil
+}
+
+func (b *cachelibBackend) listAll(ctx context.Context, o listOpts) ([]entry, error) {
+	return b.listRows(ctx, o)
+}
+
+func (b *cachelibBackend) breakdown(ctx context.Context, _ string, now time.Time, _ int) (*breakdown, error) {
+	fs, err := b.files(ctx)
+	if err != nil {
+		return nil, err
+	}
+	bd := newBreakdown()
+	bd.noOwners = true
+	for _, f := range fs {
+		if !f.Expired {
+			bd.expiry[bucketOf(f.Expires, now)]++
+		}
+	}
+	return bd, nil
+}
 
 // ---- Flask-Session's SQLAlchemy table (SQL with --flask-session) ----
 

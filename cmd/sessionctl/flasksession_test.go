@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/flaskgo/session/cachelibstore"
 	"github.com/flaskgo/session/internal/testenv"
 	"github.com/flaskgo/session/typedjson"
 
@@ -306,6 +307,32 @@ func fsLayoutCase(t *testing.T, base, peerArgs []string) {
 			}
 		})
 	}
+
+	t.Run("ls and stats", func(t *testing.T) {
+		if strings.HasPrefix(base[1], "memcached:") {
+			return // memcached cannot list (TestMemcachedScheme)
+		}
+		sid := "hctl-ls-" + randHex(t, 8)
+		rm(sid)
+		mustRun(t, exitOK, fsSample, append(append([]string{"store", "put", "--id", "--typed", "--ttl", "7200"}, base...), "--", sid)...)
+		key := base[4] + sid // --key-prefix P
+		listed := key
+		if strings.HasPrefix(base[1], "file:") {
+			listed = cachelibstore.FileName(key) // cachelib's files hide their keys
+		}
+		out, _ := mustRun(t, exitOK, "", append([]string{"store", "ls", "-q"}, base...)...)
+		if !strings.Contains("\n"+out, "\n"+listed+"\n") {
+			t.Errorf("ls -q lacks %s:\n%s", listed, out)
+		}
+		out, _ = mustRun(t, exitOK, "", append([]string{"store", "stats", "--json"}, base...)...)
+		var v statsJSON
+		if err := json.Unmarshal([]byte(out), &v); err != nil {
+			t.Fatal(err)
+		}
+		if v.Records == nil || *v.Records < 1 || v.ByExpiry["<1d"] < 1 {
+			t.Errorf("stats --json: %s", out)
+		}
+	})
 
 	t.Run("Flask writes, Go reads", func(t *testing.T) {
 		sid := "hctl-py-" + randHex(t, 8)

@@ -52,6 +52,7 @@ type breakdown struct {
 	users     int64        // distinct owners
 	top       []ownerCount // the owners with most records, most first, ties by id
 	expiry    map[string]int64
+	noOwners  bool // the store records no owners (cachelib files)
 }
 
 // bucketOf names the bucket of a record expiring at exp.
@@ -209,6 +210,9 @@ func (b *sqlBackend) breakdown(ctx context.Context, prefix string, now time.Time
 func (bd *breakdown) json() (byOwner, byExpiry any) {
 	if bd == nil {
 		return nil, nil
+	}
+	if bd.noOwners {
+		return nil, bd.expiry
 	}
 	top := bd.top
 	if top == nil {

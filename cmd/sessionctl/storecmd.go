@@ -420,8 +420,10 @@ func runStats(ctx context.Context, s stdio, c *storeFlags, b backend, _ []string
 	default:
 		fmt.Fprintf(tw, "records:\t%d %s\n", n.total, counted(n.total, n.what))
 	}
-	if bd != nil {
+	if bd != nil && !bd.noOwners {
 		fmt.Fprintf(tw, "owners:\t%d %s, %d anonymous %s\n", bd.users, plural(int(bd.users), "user", "users"), bd.anonymous, counted(bd.anonymous, "records"))
+	}
+	if bd != nil {
 		var parts []string
 		for _, name := range bucketNames() {
 			parts = append(parts, fmt.Sprintf("%s %d", name, bd.expiry[name]))
