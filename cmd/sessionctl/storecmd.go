@@ -118,7 +118,7 @@ func none(n int) error {
 
 func idFlags(fs *flag.FlagSet, c *storeFlags) {
 	fs.BoolVar(&c.ids, "id", false, "arguments are session ids (cookie values), not store keys; ids may start with \"-\": put them after --")
-	fs.StringVar(&c.keyPrefix, "key-prefix", session.DefaultKeyPrefix, "with --id: the key prefix (Config.KeyPrefix, or Flask-Session's SESSION_KEY_PREFIX); \"\" for none")
+	fs.StringVar(&c.keyPrefix, "key-prefix", session.DefaultKeyPrefix, "with --id: the key prefix `P` (Config.KeyPrefix, or Flask-Session's SESSION_KEY_PREFIX); \"\" for none")
 	fs.BoolVar(&c.plainKeys, "plain-keys", false, "with --id: the Manager uses Config.PlainStoreKeys (key = prefix + id); implied by --flask-session")
 }
 
