@@ -37,7 +37,7 @@ func TestPut(t *testing.T) {
 				t.Fatal(err)
 			}
 			exp, err := time.Parse(time.RFC3339, put.Expires)
-			if put.Key != key || put.Serializer != "tagged" || err != nil || exp.Sub(time.Now()) > 121*time.Second || exp.Sub(time.Now()) < 100*time.Second {
+			if put.Key != key || put.Serializer != "tagged" || err != nil || time.Until(exp) > 121*time.Second || time.Until(exp) < 100*time.Second {
 				t.Errorf("put --json: %s", out)
 			}
 			rec, err := st.Load(context.Background(), key)
