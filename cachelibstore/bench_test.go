@@ -23,7 +23,7 @@ func BenchmarkCreate(b *testing.B) {
 		b.Run("threshold="+strconv.Itoa(threshold), func(b *testing.B) {
 			s := newStore(b, b.TempDir(), WithThreshold(threshold))
 			rec := session.Record{Data: []byte("\x80\x02}q\x00."), Expires: time.Now().Add(time.Hour)}
-			for i := 0; b.Loop(); i++ {
+			for i := 0; i < b.N; i++ {
 				if err := s.Save(bg, "session:"+strconv.Itoa(i), rec); err != nil {
 					b.Fatal(err)
 				}

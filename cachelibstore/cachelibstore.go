@@ -51,7 +51,8 @@
 // writer left behind) and recounts. The counter file and the threshold
 // behave as in cachelib (see WithThreshold): with a threshold, creating a
 // file adds one to the counter, deleting one subtracts one, and before each
-// write the store prunes when the counter is above the threshold, deleting
+// Save or SaveIfVersion (as before each cachelib set()) the store prunes
+// when the counter is above the threshold, deleting
 // the expired files and then, if still above, the files that expire first,
 // live sessions included. Set the threshold to the Flask app's
 // SESSION_FILE_THRESHOLD (default 500; 0 disables counting and pruning).
@@ -103,9 +104,9 @@ func WithClock(now func() time.Time) Option {
 }
 
 // WithThreshold sets cachelib's threshold: the number of cache files above
-// which every write first prunes the directory (SESSION_FILE_THRESHOLD,
-// default 500). 0 turns counting and pruning off, as in cachelib. Use the
-// value the Flask application uses.
+// which every Save and SaveIfVersion first prunes the directory
+// (SESSION_FILE_THRESHOLD, default 500). 0 turns counting and pruning off,
+// as in cachelib. Use the value the Flask application uses.
 func WithThreshold(n int) Option {
 	return func(s *Store) {
 		if n >= 0 {

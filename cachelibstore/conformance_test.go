@@ -46,3 +46,16 @@ func TestConformanceCounted(t *testing.T) {
 		NoUserID: true,
 	})
 }
+
+// TestMiddleware drives the real middleware over the store: overlapping
+// requests lose no update, ended sessions stay ended.
+func TestMiddleware(t *testing.T) {
+	clock := testenv.RealClock()
+	storetest.RunMiddleware(t, storetest.Harness{
+		New: func(t *testing.T) session.Store {
+			return newStore(t, t.TempDir(), WithClock(clock.Now))
+		},
+		Advance:  clock.Advance,
+		NoUserID: true,
+	})
+}

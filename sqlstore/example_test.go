@@ -13,6 +13,7 @@ import (
 	_ "modernc.org/sqlite" // the program picks and registers the driver
 
 	session "github.com/flaskgo/session"
+	"github.com/flaskgo/session/flasksession"
 	"github.com/flaskgo/session/sqlstore"
 )
 
@@ -115,4 +116,45 @@ func ExampleStore_DeleteExpired() {
 	}()
 	<-done
 	// Output: swept 1
+}
+
+// A Go service sharing the sessions of a Flask app that uses Flask-Session's
+// SQLAlchemy backend (SESSION_TYPE = "sqlalchemy") on the same database.
+func ExampleWithFlaskSessionLayout() {
+	dir, err := os.MkdirTemp("", "sqlstore-example-")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	// The file of the Flask app's SQLALCHEMY_DATABASE_URI = "sqlite:///.../app.db".
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(dir, "app.db")+"?_pragma=busy_timeout(5000)")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer db.Close()
+
+	store, err := sqlstore.New(db, sqlstore.SQLite,
+		sqlstore.WithFlaskSessionLayout(),
+		sqlstore.WithTable("sessions")) // SESSION_SQLALCHEMY_TABLE
+	if err != nil {
+		log.Fatal(err)
+	}
+	// Only needed when the Go side starts first: Flask's create_all makes
+	// the same table.
+	if err := store.Migrate(context.Background()); err != nil {
+		log.Fatal(err)
+	}
+	m, err := session.New(session.Config{
+		SecretKey:      "the Flask app's SECRET_KEY (32+ random bytes)",
+		Store:          store,
+		KeyPrefix:      "session:", // SESSION_KEY_PREFIX
+		PlainStoreKeys: true,       // store key = prefix + session id
+		SignIDs:        true,       // SESSION_USE_SIGNER = True
+		Serializer:     flasksession.Pickle{},
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(m.Mode())
+	// Output: server-side
 }

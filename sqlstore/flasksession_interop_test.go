@@ -482,18 +482,6 @@ func (r *fsReply) values(t *testing.T) map[string]any {
 	return v.(map[string]any)
 }
 
-// fsField returns the typed value of key in a typed dict.
-func fsField(t *testing.T, typed any, key string) any {
-	t.Helper()
-	for _, p := range typed.(map[string]any)["$dict"].([]any) {
-		if pair := p.([]any); pair[0] == key {
-			return pair[1]
-		}
-	}
-	t.Fatalf("key %q missing from %v", key, typed)
-	return nil
-}
-
 // fsToTyped writes Go session values in the peer's typed JSON.
 func fsToTyped(v any) any {
 	switch x := v.(type) {

@@ -11,6 +11,9 @@
 // Besides session.Store the store implements session.Updater (optimistic
 // versions), session.Toucher, session.Sweeper, session.UserIndex and
 // session.Lister.
+//
+// WithFlaskSessionLayout switches to the table of Flask-Session's SQLAlchemy
+// backend, shared with a Flask app; that layout has no user index.
 package sqlstore
 
 import (
