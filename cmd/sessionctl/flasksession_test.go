@@ -5,10 +5,12 @@ package main
 // records it reads and writes are exactly Flask's.
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"database/sql"
 	"encoding/json"
+	"io"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -129,8 +131,7 @@ func fsSQLBackend(name, url, uri string) fsBackend {
 				db.Close()
 			})
 		}
-		fsPeer(t, "", append([]string{"--prefix", "x"}, append(peer, "create")...)...)
-		return url, []string{"--table", table}, peer
+		return url, []string{"--table", table}, append(peer, "--create")
 	}}
 }
 
@@ -143,17 +144,88 @@ func fsPeerAvailable(t *testing.T) {
 	}
 }
 
-// fsPeer runs fspeer.py and returns its stdout.
-func fsPeer(t *testing.T, stdin string, args ...string) string {
+// fsPeer is a running testdata/fspeer.py: one Python process per backend,
+// answering one JSON request per line.
+type fsPeer struct {
+	in   io.WriteCloser
+	out  *bufio.Reader
+	errb *bytes.Buffer
+}
+
+func startFSPeer(t *testing.T, args ...string) *fsPeer {
 	t.Helper()
 	cmd := exec.Command(testenv.SystemPython, append([]string{"testdata/fspeer.py"}, args...)...)
-	cmd.Stdin = strings.NewReader(stdin)
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("fspeer.py %s: %v\n%s", strings.Join(args, " "), err, errb.String())
+	in, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
 	}
-	return out.String()
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &fsPeer{in: in, out: bufio.NewReader(out), errb: new(bytes.Buffer)}
+	cmd.Stderr = p.errb
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		in.Close() // the peer exits when its stdin closes
+		if err := cmd.Wait(); err != nil {
+			t.Errorf("fspeer.py: %v\n%s", err, p.errb)
+		}
+	})
+	if line, err := p.out.ReadString('\n'); err != nil || line != "READY\n" {
+		t.Fatalf("fspeer.py %s: %q %v\n%s", strings.Join(args, " "), line, err, p.errb)
+	}
+	return p
+}
+
+// call sends one request and returns the session of the answer (read) or
+// nil (write).
+func (p *fsPeer) call(t *testing.T, req map[string]any) map[string]any {
+	t.Helper()
+	b, err := json.Marshal(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.in.Write(append(b, '\n')); err != nil {
+		t.Fatalf("fspeer.py: %v\n%s", err, p.errb)
+	}
+	line, err := p.out.ReadString('\n')
+	if err != nil {
+		t.Fatalf("fspeer.py: %v\n%s", err, p.errb)
+	}
+	var res struct {
+		Session map[string]any `json:"session"`
+		Error   string         `json:"error"`
+	}
+	dec := json.NewDecoder(strings.NewReader(line))
+	dec.UseNumber()
+	if err := dec.Decode(&res); err != nil || res.Error != "" {
+		t.Fatalf("fspeer.py %s: %v %s", b, err, line)
+	}
+	if res.Session == nil {
+		return nil
+	}
+	v, err := fromTyped(res.Session)
+	if err != nil {
+		t.Fatalf("fspeer.py: %v\n%s", err, line)
+	}
+	return v
+}
+
+func (p *fsPeer) read(t *testing.T, prefix, sid string) map[string]any {
+	t.Helper()
+	return p.call(t, map[string]any{"op": "read", "prefix": prefix, "sid": sid})
+}
+
+func (p *fsPeer) write(t *testing.T, prefix, sid, typed string) {
+	t.Helper()
+	var obj any
+	if err := json.Unmarshal([]byte(typed), &obj); err != nil {
+		t.Fatal(err)
+	}
+	p.call(t, map[string]any{"op": "write", "prefix": prefix, "sid": sid, "session": obj})
 }
 
 // typedValue decodes typed JSON text into session values.
@@ -207,7 +279,8 @@ func TestFlaskSessionLayouts(t *testing.T) {
 	fsPeerAvailable(t)
 	for _, be := range fsBackends() {
 		t.Run(be.name, func(t *testing.T) {
-			url, flags, peer := be.setup(t)
+			url, flags, peerArgs := be.setup(t)
+			peer := startFSPeer(t, peerArgs...)
 			for _, prefix := range []string{"hctl-" + randHex(t, 4) + ":", ""} {
 				name := "prefix " + prefix
 				if prefix == "" {
@@ -215,9 +288,8 @@ func TestFlaskSessionLayouts(t *testing.T) {
 				}
 				t.Run(name, func(t *testing.T) {
 					base := append([]string{"--store", url, "--flask-session", "--key-prefix", prefix}, flags...)
-					peerArgs := append([]string{"--prefix", prefix}, peer...)
 					fsLayoutReady(t, be.name, base)
-					fsLayoutCase(t, base, peerArgs)
+					fsLayoutCase(t, base, peer, prefix)
 				})
 			}
 		})
@@ -242,7 +314,7 @@ func fsLayoutReady(t *testing.T, backend string, base []string) {
 	t.Fatalf("put on %s: exit %d: %s", backend, code, errs)
 }
 
-func fsLayoutCase(t *testing.T, base, peerArgs []string) {
+func fsLayoutCase(t *testing.T, base []string, peer *fsPeer, prefix string) {
 	rm := func(sid string) {
 		t.Cleanup(func() { cli(t, "", append(append([]string{"store", "rm", "--id"}, base...), "--", sid)...) })
 	}
@@ -255,21 +327,9 @@ func fsLayoutCase(t *testing.T, base, peerArgs []string) {
 		if v := jsonValue(t, out).(map[string]any); v["serializer"] != "pickle" {
 			t.Errorf("put: default serializer %v, want pickle", v["serializer"])
 		}
-		got := fsPeer(t, "", append(peerArgs, "--sid", sid, "read")...)
-		var res struct {
-			Session map[string]any `json:"session"`
-		}
-		dec := json.NewDecoder(strings.NewReader(got))
-		dec.UseNumber()
-		if err := dec.Decode(&res); err != nil {
-			t.Fatalf("peer: %v\n%s", err, got)
-		}
-		flask, err := fromTyped(res.Session)
-		if err != nil {
-			t.Fatal(err)
-		}
+		flask := peer.read(t, prefix, sid)
 		if d := typedjson.Diff(flask, want); d != "" {
-			t.Errorf("Flask-Session read %s\nwant %s\ndiff: %s", got, fsSample, d)
+			t.Errorf("Flask-Session read %v\nwant %s\ndiff: %s", flask, fsSample, d)
 		}
 	})
 
@@ -337,7 +397,7 @@ func fsLayoutCase(t *testing.T, base, peerArgs []string) {
 	t.Run("Flask writes, Go reads", func(t *testing.T) {
 		sid := "hctl-py-" + randHex(t, 8)
 		rm(sid)
-		fsPeer(t, fsSample, append(peerArgs, "--sid", sid, "write")...)
+		peer.write(t, prefix, sid, fsSample)
 		obj, got := showTyped(t, base, sid)
 		if d := typedjson.Diff(got, withPermanent(t, fsSample)); d != "" {
 			t.Errorf("show of Flask's record: %s\n%v", d, obj)
@@ -349,9 +409,8 @@ func fsLayoutCase(t *testing.T, base, peerArgs []string) {
 		if !strings.HasPrefix(out, "deleted ") {
 			t.Errorf("rm: %q", out)
 		}
-		got2 := fsPeer(t, "", append(peerArgs, "--sid", sid, "read")...)
-		if !strings.Contains(got2, `"session": {"_permanent": true}`) {
-			t.Errorf("Flask still sees the session after rm: %s", got2)
+		if got := peer.read(t, prefix, sid); !typedjson.Equal(got, map[string]any{"_permanent": true}) {
+			t.Errorf("Flask still sees the session after rm: %v", got)
 		}
 	})
 }

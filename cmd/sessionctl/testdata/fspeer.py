@@ -1,16 +1,24 @@
 #!/usr/bin/python3
-"""One request's worth of Debian's Flask-Session 0.3.2, for the --flask-session
-tests of sessionctl (flasksession_test.go).
+"""Debian's Flask-Session 0.3.2 as a peer of the --flask-session tests of
+sessionctl (flasksession_test.go).
 
     /usr/bin/python3 fspeer.py --type redis|memcached|filesystem|sqlalchemy \
-        --prefix PREFIX --sid SID (read | write) [--redis host:port/db]
-        [--memcached host:port] [--dir DIR] [--uri SQLALCHEMY_URI --table T]
+        [--redis host:port/db] [--memcached host:port] [--dir DIR]
+        [--uri SQLALCHEMY_URI --table T --create]
 
-create (sqlalchemy) creates the table as Flask-SQLAlchemy does.
-read  opens the session whose id is SID through Flask-Session's own session
-      interface and prints {"session": typed dict, "found": bool}.
-write reads a typed dict on stdin, puts it in the session SID and saves it
-      through the interface (so the record is exactly what Flask writes).
+It reads one JSON request per line on stdin and answers each with one JSON
+line on stdout, until stdin closes. Every request runs through Flask-Session's
+own session interface inside a request context, so the records it reads and
+writes are exactly Flask's:
+
+    {"op": "read", "prefix": P, "sid": S}
+        -> {"session": typed dict}   (a missing session reads {"_permanent": true})
+    {"op": "write", "prefix": P, "sid": S, "session": typed dict}
+        -> {"sid": S}                session.update(...), then save_session
+    failure -> {"error": "..."}
+
+--create (sqlalchemy) first creates the table as Flask-SQLAlchemy does. It
+prints "READY" once set up.
 
 The typed form is the one of package typedjson (sessionctl --typed):
 {"$tuple": [...]}, {"$bytes": "<base64>"}, {"$int": "<digits>"},
@@ -90,9 +98,10 @@ def from_typed(v):
     return {k: from_typed(x) for k, x in v.items()}
 
 
-def create_app(args):
+def create_app(args, prefix):
     app = flask.Flask(__name__)
-    app.config.update(SECRET_KEY="fspeer", SESSION_TYPE=args.type, SESSION_KEY_PREFIX=args.prefix)
+    app.config.update(SECRET_KEY="fspeer", SESSION_TYPE=args.type, SESSION_KEY_PREFIX=prefix)
+    db = None
     if args.type == "redis":
         import redis
         app.config["SESSION_REDIS"] = redis.Redis.from_url("redis://" + args.redis)
@@ -109,39 +118,50 @@ def create_app(args):
         db = SQLAlchemy(app)
         app.config["SESSION_SQLALCHEMY"] = db
     Session(app)
-    if args.op == "create":
-        with app.app_context():
-            db.create_all()
-    return app
+    return app, db
+
+
+def handle(apps, args, req):
+    prefix = req["prefix"]
+    if prefix not in apps:
+        apps[prefix] = create_app(args, prefix)[0]
+    app = apps[prefix]
+    iface = app.session_interface
+    with app.test_request_context("/", headers={"Cookie": "session=" + req["sid"]}):
+        s = iface.open_session(app, flask.request)
+        if req["op"] == "read":
+            return {"session": to_typed(dict(s))}
+        if req["op"] == "write":
+            s.update(from_typed(req["session"]))
+            iface.save_session(app, s, app.response_class())
+            return {"sid": s.sid}
+    raise ValueError("unknown op %r" % req["op"])
 
 
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--type", required=True)
-    ap.add_argument("--prefix", required=True)
-    ap.add_argument("--sid", default="")
     ap.add_argument("--redis", default="127.0.0.1:6379/0")
     ap.add_argument("--memcached", default="127.0.0.1:11211")
     ap.add_argument("--dir")
     ap.add_argument("--uri")
     ap.add_argument("--table", default="sessions")
-    ap.add_argument("op", choices=["read", "write", "create"])
+    ap.add_argument("--create", action="store_true")
     args = ap.parse_args()
-    app = create_app(args)
-    if args.op == "create":
-        return
-    iface = app.session_interface
-    headers = {"Cookie": "session=" + args.sid}
-    with app.test_request_context("/", headers=headers):
-        s = iface.open_session(app, flask.request)
-        if args.op == "read":
-            found = not s.modified and len(s) > 0
-            json.dump({"session": to_typed(dict(s)), "found": found}, sys.stdout)
-            return
-        s.update(from_typed(json.load(sys.stdin)))
-        resp = app.response_class()
-        iface.save_session(app, s, resp)
-        json.dump({"sid": s.sid}, sys.stdout)
+    apps = {}
+    if args.create:
+        app, db = create_app(args, "")
+        with app.app_context():
+            db.create_all()
+    print("READY", flush=True)
+    for line in sys.stdin:
+        if not line.strip():
+            continue
+        try:
+            out = handle(apps, args, json.loads(line))
+        except Exception as e:  # the test shows it
+            out = {"error": "%s: %s" % (type(e).__name__, e)}
+        print(json.dumps(out), flush=True)
 
 
 if __name__ == "__main__":
