@@ -288,30 +288,11 @@ func TestFlaskSessionLayouts(t *testing.T) {
 				}
 				t.Run(name, func(t *testing.T) {
 					base := append([]string{"--store", url, "--flask-session", "--key-prefix", prefix}, flags...)
-					fsLayoutReady(t, be.name, base)
 					fsLayoutCase(t, base, peer, prefix)
 				})
 			}
 		})
 	}
-}
-
-// fsLayoutReady stores and deletes one record, and reports the layout as
-// unavailable (a loud skip; a failure under CI=true) when its store is
-// still a skeleton: "not implemented yet" from cachelibstore, the native
-// table's columns from sqlstore's WithFlaskSessionLayout.
-func fsLayoutReady(t *testing.T, backend string, base []string) {
-	t.Helper()
-	sid := "hctl-probe-" + randHex(t, 8)
-	code, _, errs := cli(t, `{"probe": 1}`, append(append([]string{"store", "put", "--id"}, base...), "--", sid)...)
-	if code == exitOK {
-		cli(t, "", append(append([]string{"store", "rm", "--id"}, base...), "--", sid)...)
-		return
-	}
-	if strings.Contains(errs, "not implemented yet") || strings.Contains(errs, "column") {
-		testenv.Unavailable(t, "the Flask-Session layout of %s is not implemented yet in this checkout: %s", backend, strings.TrimSpace(errs))
-	}
-	t.Fatalf("put on %s: exit %d: %s", backend, code, errs)
 }
 
 func fsLayoutCase(t *testing.T, base []string, peer *fsPeer, prefix string) {
