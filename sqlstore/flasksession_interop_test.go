@@ -108,7 +108,7 @@ func newSQLInterop(t *testing.T, b *backend, flaskCreates, signed bool, prefix s
 			t.Fatalf("Migrate: %v", err)
 		}
 	}
-	secret := "interop secret " + hex.EncodeToString(rnd)
+	secret := "interop secret, long enough: " + hex.EncodeToString(rnd)
 	args := []string{"testdata/flasksession_sql_peer.py", "--secret", secret, "--prefix", prefix, "--uri", flaskURI(b), "--table", x.table}
 	if signed {
 		args = append(args, "--signer")
