@@ -82,6 +82,12 @@ type expiredLister interface {
 	listAll(ctx context.Context, o listOpts) ([]entry, error)
 }
 
+// rowLister is implemented by backends that list what ls shows themselves,
+// where the store has no session.Lister (cachelib's files).
+type rowLister interface {
+	listRows(ctx context.Context, o listOpts) ([]entry, error)
+}
+
 // errNoExpiredListing is returned for ls --all by backends that keep expired
 // records but cannot list them.
 var errNoExpiredListing = errors.New("this store lists only live records")
@@ -119,6 +125,9 @@ func listRecords(ctx context.Context, b backend, o listOpts) ([]entry, error) {
 		}
 		// Nothing expired is kept: the live records are all there is.
 	}
+	if rl, ok := b.(rowLister); ok {
+		return rl.listRows(ctx, o)
+	}
 	var (
 		infos []session.RecordInfo
 		err   error
@@ -141,6 +150,10 @@ func listRecords(ctx context.Context, b backend, o listOpts) ([]entry, error) {
 type storeOpts struct {
 	table string // SQL table
 	batch int    // SQL sweep batch
+	// flask opens the store in Flask-Session's layout for its backend
+	// (--flask-session): cachelib's FileSystemCache for file:, the
+	// SQLAlchemy table for SQL. Redis and memcached have one layout.
+	flask bool
 }
 
 // openBackend opens raw (a store URL). Bad URLs are usage errors; failures
@@ -148,15 +161,20 @@ type storeOpts struct {
 func openBackend(ctx context.Context, raw string, o storeOpts) (backend, error) {
 	scheme, rest, ok := strings.Cut(raw, ":")
 	if !ok {
-		return nil, usageErr("store URL %q has no scheme; want memory:, file:DIR, sqlite:FILE, postgres://, mysql://, redis:// or redis+cluster://", raw)
+		return nil, usageErr("store URL %q has no scheme; want memory:, file:DIR, sqlite:FILE, postgres://, mysql://, redis://, redis+cluster:// or memcached://", raw)
 	}
 	switch strings.ToLower(scheme) {
 	case "memory", "mem":
 		return &memBackend{st: memstore.New()}, nil
 	case "file":
+		if o.flask {
+			return openCachelib(localPath(rest))
+		}
 		return openFile(localPath(rest))
 	case "sqlite", "sqlite3":
 		return openSQLite(ctx, localPath(rest), o)
+	case "memcached", "memcache":
+		return openMemcached(raw)
 	case "postgres", "postgresql":
 		return openPostgres(ctx, raw, o)
 	case "mysql", "mariadb":
@@ -179,7 +197,7 @@ func openBackend(ctx context.Context, raw string, o storeOpts) (backend, error) 
 		}
 		return openRedis(ctx, redis.NewClusterClient(opts), redact(raw))
 	}
-	return nil, usageErr("unknown store URL scheme %q; want memory:, file:, sqlite:, postgres:, mysql:, redis: or redis+cluster:", scheme)
+	return nil, usageErr("unknown store URL scheme %q; want memory:, file:, sqlite:, postgres:, mysql:, redis:, redis+cluster: or memcached:", scheme)
 }
 
 // localPath turns the part after "file:" or "sqlite:" into a path:
@@ -362,6 +380,9 @@ func openSQL(ctx context.Context, driver, dsn string, d sqlstore.Dialect, desc s
 		return nil, storeErr(fmt.Errorf("%s: %w", desc, err))
 	}
 	opts := []sqlstore.Option{sqlstore.WithTable(o.table)}
+	if o.flask {
+		opts = append(opts, sqlstore.WithFlaskSessionLayout())
+	}
 	if o.batch > 0 {
 		opts = append(opts, sqlstore.WithSweepBatch(o.batch))
 	}
@@ -369,6 +390,9 @@ func openSQL(ctx context.Context, driver, dsn string, d sqlstore.Dialect, desc s
 	if err != nil {
 		db.Close()
 		return nil, usageErr("%v", err)
+	}
+	if o.flask {
+		return &flaskSQLBackend{db: db, st: st, desc: fmt.Sprintf("%s, Flask-Session table %s", desc, o.table)}, nil
 	}
 	return &sqlBackend{db: db, d: d, table: o.table, st: st, desc: fmt.Sprintf("%s, table %s", desc, o.table)}, nil
 }

@@ -64,6 +64,7 @@ var commands = map[string]func(s stdio, args []string) error{
 	"verify":  runVerify,
 	"inspect": runInspect,
 	"sign":    runSign,
+	"keys":    runKeys,
 	"store":   runStore,
 }
 
@@ -132,11 +133,13 @@ Cookie commands:
   verify   check a cookie's signature and age; the answer is the exit status
   inspect  describe a cookie: fields, signing time, age, key, compression, size
   sign     make a cookie from a JSON session read on stdin
+  keys     count how many cookies of a sample each key verifies (can a fallback key go?)
 
 Store commands:
   store stats            count the records
   store ls               list keys with their expiry and user
   store show KEY         print one record
+  store put KEY          store a session read on stdin
   store rm KEY...        delete records
   store revoke --user ID delete every session of a user
   store purge-expired    delete expired records (stores without native expiry)
@@ -145,7 +148,7 @@ Run 'sessionctl <command> --help' (or 'sessionctl help <command>') for a
 command's flags and examples. Flags may come before or after arguments; "--"
 ends the flags. Every command takes --json for machine-readable output.
 
-Secret keys (cookie commands):
+Secret keys (cookie commands and keys):
   --secret KEY        repeatable; the first key signs, every key verifies
   --secret-file PATH  one key per line, first line = current key
   SESSIONCTL_SECRET   environment variable holding one key (commas are part of it)
@@ -161,6 +164,9 @@ Stores (store commands): --store URL or the environment variable SESSIONCTL_STOR
   mysql://user:pass@host:port/db        sqlstore table in MySQL or MariaDB
   redis://[user:pass@]host:port[/db]    redisstore on one Redis server (rediss:// for TLS)
   redis+cluster://h1:p1,h2:p2           redisstore on a Redis Cluster
+  memcached://host:port                 memcachestore on memcached
+  --flask-session: the store as Flask-Session lays it out (key = --key-prefix +
+  session id; file: cachelib FileSystemCache; SQL: its SQLAlchemy table)
 
 Exit status:
   0  success: the cookie is valid, the record exists, the operation was done

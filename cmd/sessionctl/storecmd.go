@@ -11,6 +11,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -27,18 +28,27 @@ Commands:
   stats            count the records
   ls               list keys with their expiry and user
   show KEY         print one record, decoded
+  put KEY          store a session read on stdin as one record
   rm KEY...        delete records
   revoke --user ID delete every session of a user (except --except KEY)
   purge-expired    delete expired records (stores without native expiry)
 
 The store comes from --store URL or the environment variable SESSIONCTL_STORE:
   memory:  file:DIR  sqlite:FILE  postgres://...  mysql://user:pass@host:port/db
-  redis://host:port[/db]  redis+cluster://h1:p1,h2:p2
+  redis://host:port[/db]  redis+cluster://h1:p1,h2:p2  memcached://host:port
 
 Keys are store keys, as 'ls' prints them: by default "session:" followed by
-the SHA-256 of the session id. With --id, show and rm take session ids (the
-cookie value of a server-side session) and derive the key the way
+the SHA-256 of the session id. With --id, show, put and rm take session ids
+(the cookie value of a server-side session) and derive the key the way
 session.Manager does (--key-prefix, --plain-keys).
+
+--flask-session reads and writes the store as Flask-Session lays it out for
+that backend: key = --key-prefix (SESSION_KEY_PREFIX, default "session:";
+--key-prefix "" means none) + the raw session id, data in Flask-Session's
+formats (pickle, msgpack or JSON; read in any of them). file:DIR is then
+cachelib's FileSystemCache, SQL URLs Flask-Session's SQLAlchemy table
+(--table, SESSION_SQLALCHEMY_TABLE, default "sessions"); redis:// and
+memcached:// have a single layout.
 
 Run 'sessionctl store <command> --help' for a command's flags and examples.
 
@@ -68,11 +78,21 @@ type storeFlags struct {
 	all    bool
 	quiet  bool
 
-	// show and rm
+	// show, put and rm
 	typed     bool
 	ids       bool
 	keyPrefix string
 	plainKeys bool
+
+	// Flask-Session's layout (every command)
+	flaskSession bool
+
+	// put
+	serializer string
+	ttl        int64
+
+	// stats
+	top int
 
 	// revoke
 	except stringList
@@ -98,8 +118,14 @@ func none(n int) error {
 
 func idFlags(fs *flag.FlagSet, c *storeFlags) {
 	fs.BoolVar(&c.ids, "id", false, "arguments are session ids (cookie values), not store keys; ids may start with \"-\": put them after --")
-	fs.StringVar(&c.keyPrefix, "key-prefix", session.DefaultKeyPrefix, "with --id: the Manager's Config.KeyPrefix")
-	fs.BoolVar(&c.plainKeys, "plain-keys", false, "with --id: the Manager uses Config.PlainStoreKeys (key = prefix + id)")
+	fs.StringVar(&c.keyPrefix, "key-prefix", session.DefaultKeyPrefix, "with --id: the key prefix `P` (Config.KeyPrefix, or Flask-Session's SESSION_KEY_PREFIX); \"\" for none")
+	fs.BoolVar(&c.plainKeys, "plain-keys", false, "with --id: the Manager uses Config.PlainStoreKeys (key = prefix + id); implied by --flask-session")
+}
+
+// listPrefixFlag is --key-prefix of ls and stats: with --flask-session the
+// keys listed are those starting with it, unless --prefix says otherwise.
+func listPrefixFlag(fs *flag.FlagSet, c *storeFlags) {
+	fs.StringVar(&c.keyPrefix, "key-prefix", session.DefaultKeyPrefix, "with --flask-session: only keys starting with `P` (SESSION_KEY_PREFIX; \"\" for every key), unless --prefix is given")
 }
 
 func storeCommands() []storeCmd {
@@ -107,17 +133,25 @@ func storeCommands() []storeCmd {
 		{
 			name: "stats",
 			help: helpText{
-				usage: "sessionctl store stats --store URL [--prefix P] [--table T] [--json]",
+				usage: "sessionctl store stats --store URL [--prefix P] [--top N] [--table T] [--json]",
 				about: `
 Count the records whose key starts with --prefix: SQL with COUNT(*) (and the
 number of expired rows awaiting purge-expired), other stores by listing their
 live records (a file store reads every file, Redis SCANs every key). A store
-that cannot list its records (memcached) says "unknown".`,
+that cannot list its records (memcached) says "unknown".
+
+The live records are also counted by owner (how many are anonymous, how many
+distinct users own the others, and the --top N users with most sessions: a
+bot or a leak shows up here) and by the time left until they expire: <1h,
+<1d, <7d, <30d, later, and unknown (a store that reports no expiry). SQL
+aggregates in the database; other stores use the same listing rows.`,
 				examples: `  sessionctl store stats --store sqlite:/var/lib/app/sessions.db
   SESSIONCTL_STORE=redis://127.0.0.1:6379/0 sessionctl store stats --json`,
 			},
 			flags: func(fs *flag.FlagSet, c *storeFlags) {
 				fs.StringVar(&c.prefix, "prefix", "", "count only keys starting with `P` (Redis default: \"session:\")")
+				fs.IntVar(&c.top, "top", 10, "list the `N` owners with most live records (0: none)")
+				listPrefixFlag(fs, c)
 			},
 			args: none,
 			run:  runStats,
@@ -141,6 +175,7 @@ prints keys only, one per line.`,
 				fs.StringVar(&c.user, "user", "", "only sessions of the user with this `ID`")
 				fs.BoolVar(&c.all, "all", false, "include expired records still stored")
 				fs.BoolVar(&c.quiet, "q", false, "print keys only")
+				listPrefixFlag(fs, c)
 			},
 			args: none,
 			run:  runLs,
@@ -148,14 +183,18 @@ prints keys only, one per line.`,
 		{
 			name: "show",
 			help: helpText{
-				usage: "sessionctl store show --store URL [--typed] [--id] [--json] KEY",
+				usage: "sessionctl store show --store URL [--typed] [--id] [--flask-session] [--key-prefix P] [--json] KEY",
 				about: `
 Print the record under KEY: expiry, owner, version and the session, decoded
-with Flask's tagged JSON serializer (plain JSON, or the typed form with
---typed). Data that is not tagged JSON is printed as base64. Exit 1 if there
-is no live record under KEY.`,
+with Flask's tagged JSON serializer, or with --flask-session in whichever of
+Flask-Session's formats it is (MessagePack, JSON, pickle; "serializer" in the
+--json output names it). The session is printed as plain JSON, or in the
+typed form of the test vectors with --typed; --json prints one object whose
+"session" field holds it. Data that does not decode is printed as base64.
+Exit 1 if there is no live record under KEY.`,
 				examples: `  sessionctl store show --store sqlite:sessions.db session:4f0c...e1
-  sessionctl store show --store redis://127.0.0.1:6379 --id -- "$SESSION_COOKIE_VALUE"`,
+  sessionctl store show --store redis://127.0.0.1:6379 --id -- "$SESSION_COOKIE_VALUE"
+  sessionctl store show --store memcached://127.0.0.1:11211 --flask-session --id --typed --json -- "$SID"`,
 			},
 			flags: func(fs *flag.FlagSet, c *storeFlags) {
 				fs.BoolVar(&c.typed, "typed", false, "print the session in the typed form of the test vectors")
@@ -165,9 +204,38 @@ is no live record under KEY.`,
 			run:  runShow,
 		},
 		{
+			name: "put",
+			help: helpText{
+				usage: "sessionctl store put --store URL [--id] [--flask-session] [--key-prefix P] [--typed] [--serializer msgpack|json|pickle|tagged] [--ttl SECONDS] [--user ID] [--json] KEY < session.json",
+				about: `
+Read one JSON object on stdin (plain JSON, or with --typed the typed form
+that 'show --typed' prints) and store it as the session under KEY (with --id:
+the session whose id is KEY), replacing any record there, to expire in
+--ttl seconds. --serializer picks the encoding: tagged (Flask's tagged JSON,
+the session.Manager's default and the default here), or Flask-Session's
+msgpack (0.7/0.8), json (0.8's SESSION_SERIALIZATION_FORMAT = "json") or
+pickle (0.2-0.6, the default with --flask-session). --user records the
+owner in stores with a user index.`,
+				examples: `  echo '{"user_id": 42}' | sessionctl store put --store redis://127.0.0.1:6379 --id -- "$SID"
+  sessionctl store show --typed --id --store "$OLD" -- "$SID" | jq .session |
+    sessionctl store put --typed --id --store "$NEW" -- "$SID"
+  echo '{"_flashes": {"$tuple": []}}' | sessionctl store put --store memcached://127.0.0.1:11211 \
+    --flask-session --key-prefix "" --id --typed --serializer pickle --ttl 3600 -- "$SID"`,
+			},
+			flags: func(fs *flag.FlagSet, c *storeFlags) {
+				fs.BoolVar(&c.typed, "typed", false, "stdin is in the typed form of the test vectors")
+				fs.StringVar(&c.serializer, "serializer", "", "encode the session as `FORMAT`: tagged, msgpack, json or pickle (default tagged; pickle with --flask-session)")
+				fs.Int64Var(&c.ttl, "ttl", defaultMaxAge, "the record expires in `SECONDS` (Flask's PERMANENT_SESSION_LIFETIME)")
+				fs.StringVar(&c.user, "user", "", "record the owner's user `ID` (stores with a user index)")
+				idFlags(fs, c)
+			},
+			args: exactly(1, "one KEY"),
+			run:  runPut,
+		},
+		{
 			name: "rm",
 			help: helpText{
-				usage: "sessionctl store rm --store URL [--id] [--json] KEY...",
+				usage: "sessionctl store rm --store URL [--id] [--flask-session] [--key-prefix P] [--json] KEY...",
 				about: `
 Delete the records under the given keys. Exit 1 if any of them had no live
 record (the others are still deleted).`,
@@ -241,7 +309,7 @@ func runStore(s stdio, args []string) error {
 		}
 		return errReported(finish(s, "sessionctl store "+sc.name, runStoreCmd(s, sc, args[1:])))
 	}
-	return usageErr("unknown store command %q (want stats, ls, show, rm, revoke or purge-expired)", args[0])
+	return usageErr("unknown store command %q (want stats, ls, show, put, rm, revoke or purge-expired)", args[0])
 }
 
 // runStoreCmd parses a store command's flags, opens the store and runs it.
@@ -250,6 +318,7 @@ func runStoreCmd(s stdio, sc storeCmd, args []string) error {
 	c.fs.StringVar(&c.url, "store", "", "store `URL` (default: $"+envStore+")")
 	c.fs.StringVar(&c.table, "table", sqlstore.DefaultTable, "SQL: the sessions `table`")
 	c.fs.BoolVar(&c.json, "json", false, "print one JSON object")
+	c.fs.BoolVar(&c.flaskSession, "flask-session", false, "the store is laid out as Flask-Session lays it out (key = --key-prefix + session id; file: cachelib, SQL: its SQLAlchemy table)")
 	if sc.flags != nil {
 		sc.flags(c.fs, c)
 	}
@@ -268,7 +337,7 @@ func runStoreCmd(s stdio, sc storeCmd, args []string) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	b, err := openBackend(ctx, c.url, storeOpts{table: c.table, batch: c.batch})
+	b, err := openBackend(ctx, c.url, storeOpts{table: c.table, batch: c.batch, flask: c.flaskSession})
 	if err != nil {
 		return err
 	}
@@ -276,9 +345,16 @@ func runStoreCmd(s stdio, sc storeCmd, args []string) error {
 	return sc.run(ctx, s, c, b, pos)
 }
 
-// prefix returns --prefix, or the backend's default when it was not given.
+// prefixFor returns --prefix, or when it was not given --key-prefix with
+// --flask-session, else the backend's default.
 func (c *storeFlags) prefixFor(b backend) string {
-	if _, ok := b.(*redisBackend); ok && !isSet(c.fs, "prefix") {
+	if isSet(c.fs, "prefix") {
+		return c.prefix
+	}
+	if c.flaskSession {
+		return c.keyPrefix
+	}
+	if _, ok := b.(*redisBackend); ok {
 		return session.DefaultKeyPrefix
 	}
 	return c.prefix
@@ -312,7 +388,14 @@ func orDash(s string) string {
 }
 
 func runStats(ctx context.Context, s stdio, c *storeFlags, b backend, _ []string) error {
+	if c.top < 0 {
+		return usageErr("--top must not be negative")
+	}
 	n, err := countRecords(ctx, b, c.prefixFor(b))
+	if err != nil {
+		return storeErr(err)
+	}
+	bd, err := breakdownRecords(ctx, b, c.prefixFor(b), time.Now(), c.top)
 	if err != nil {
 		return storeErr(err)
 	}
@@ -324,6 +407,7 @@ func runStats(ctx context.Context, s stdio, c *storeFlags, b backend, _ []string
 				v["expired"] = n.expired
 			}
 		}
+		v["by_owner"], v["by_expiry"] = bd.json()
 		return outErr(writeJSON(s.out, v))
 	}
 	tw := tabwriter.NewWriter(s.out, 0, 4, 2, ' ', 0)
@@ -336,7 +420,28 @@ func runStats(ctx context.Context, s stdio, c *storeFlags, b backend, _ []string
 	default:
 		fmt.Fprintf(tw, "records:\t%d %s\n", n.total, counted(n.total, n.what))
 	}
-	return outErr(tw.Flush())
+	if bd != nil && !bd.noOwners {
+		fmt.Fprintf(tw, "owners:\t%d %s, %d anonymous %s\n", bd.users, plural(int(bd.users), "user", "users"), bd.anonymous, counted(bd.anonymous, "records"))
+	}
+	if bd != nil {
+		var parts []string
+		for _, name := range bucketNames() {
+			parts = append(parts, fmt.Sprintf("%s %d", name, bd.expiry[name]))
+		}
+		fmt.Fprintf(tw, "expires:\t%s\n", strings.Join(parts, ", "))
+	}
+	if err := tw.Flush(); err != nil {
+		return storeErr(err)
+	}
+	if bd != nil && len(bd.top) > 0 {
+		fmt.Fprintf(s.out, "top owners:\n")
+		tw = tabwriter.NewWriter(s.out, 0, 4, 2, ' ', 0)
+		for _, o := range bd.top {
+			fmt.Fprintf(tw, "  %s\t%d\n", o.UserID, o.Records)
+		}
+		return outErr(tw.Flush())
+	}
+	return nil
 }
 
 // outErr classifies a failure to write the output.
@@ -395,7 +500,10 @@ func (c *storeFlags) keyOf(arg string) (string, error) {
 	if !c.ids {
 		return arg, nil
 	}
-	return session.StoreKey(c.keyPrefix, arg, c.plainKeys), nil
+	if arg == "" {
+		return "", usageErr("empty session id")
+	}
+	return session.StoreKey(c.keyPrefix, arg, c.plainKeys || c.flaskSession), nil
 }
 
 func runShow(ctx context.Context, s stdio, c *storeFlags, b backend, args []string) error {
@@ -410,13 +518,17 @@ func runShow(ctx context.Context, s stdio, c *storeFlags, b backend, args []stri
 	if err != nil {
 		return storeErr(err)
 	}
-	values, decErr := session.TaggedJSON{}.Unmarshal(rec.Data)
+	values, format, decErr := decodeRecord(rec.Data, c.flaskSession)
 	var out any
 	if decErr == nil {
 		out = render(values, c.typed)
 	}
 	if decErr != nil {
-		fmt.Fprintf(s.err, "warning: the data is not Flask tagged JSON (%v); showing it as base64\n", decErr)
+		what := "Flask tagged JSON"
+		if c.flaskSession {
+			what = "in any of Flask-Session's formats"
+		}
+		fmt.Fprintf(s.err, "warning: the data is not %s (%v); showing it as base64\n", what, decErr)
 	}
 	if c.json {
 		v := map[string]any{
@@ -428,6 +540,7 @@ func runShow(ctx context.Context, s stdio, c *storeFlags, b backend, args []stri
 		}
 		if decErr == nil {
 			v["session"] = out
+			v["serializer"] = format
 		} else {
 			v["data_base64"] = base64.StdEncoding.EncodeToString(rec.Data)
 			v["error"] = decErr.Error()
@@ -440,6 +553,9 @@ func runShow(ctx context.Context, s stdio, c *storeFlags, b backend, args []stri
 	fmt.Fprintf(tw, "user:\t%s\n", orDash(rec.UserID))
 	fmt.Fprintf(tw, "version:\t%d\n", rec.Version)
 	fmt.Fprintf(tw, "size:\t%d bytes\n", len(rec.Data))
+	if decErr == nil && c.flaskSession {
+		fmt.Fprintf(tw, "serializer:\t%s\n", format)
+	}
 	if err := tw.Flush(); err != nil {
 		return storeErr(err)
 	}
