@@ -1,7 +1,7 @@
 package cachelibstore_test
 
 // Live interop with Debian's Flask-Session 0.3.2, SESSION_TYPE="filesystem"
-// (cachelib 0.9's FileSystemCache): testdata/filesystem_peer.py runs the
+// (cachelib 0.9's FileSystemCache): internal/fsinterop's peer runs the
 // Flask side, a session.Manager on cachelibstore with flasksession.Pickle
 // the Go side, both on one directory, key prefix and secret. Needs
 // /usr/bin/python3 with python3-flask-session and python3-cachelib.
@@ -13,7 +13,6 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -27,6 +26,7 @@ import (
 	"github.com/flaskgo/session"
 	"github.com/flaskgo/session/cachelibstore"
 	"github.com/flaskgo/session/flasksession"
+	"github.com/flaskgo/session/internal/fsinterop"
 	"github.com/flaskgo/session/internal/testenv"
 	"github.com/flaskgo/session/typedjson"
 )
@@ -82,7 +82,7 @@ func newInterop(t *testing.T, prefix string, signed bool) *interop {
 		client: &http.Client{Timeout: 30 * time.Second},
 	}
 	secret := "cachelib interop secret " + hex.EncodeToString(b) + hex.EncodeToString(b)
-	args := []string{"testdata/filesystem_peer.py", "--secret", secret, "--prefix", prefix, "--dir", x.dir}
+	args := []string{fsinterop.PeerScript(t), "--secret", secret, "--prefix", prefix, "--type", "filesystem", "--dir", x.dir}
 	if signed {
 		args = append(args, "--signer")
 	}
@@ -106,125 +106,10 @@ func newInterop(t *testing.T, prefix string, signed bool) *interop {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(m.Handler(goApp()))
+	srv := httptest.NewServer(m.Handler(fsinterop.GoApp()))
 	t.Cleanup(srv.Close)
 	x.goURL = srv.URL
 	return x
-}
-
-// goApp mirrors the peer's endpoints on a Go session.
-func goApp() http.Handler {
-	mux := http.NewServeMux()
-	dump := func(w http.ResponseWriter, s *session.Session) {
-		values := map[string]any{}
-		for _, k := range s.Keys() {
-			values[k], _ = s.Get(k)
-		}
-		json.NewEncoder(w).Encode(map[string]any{"session": typedjson.FromGo(values), "permanent": s.Permanent(), "sid": s.ID()})
-	}
-	mux.HandleFunc("GET /dump", func(w http.ResponseWriter, r *http.Request) { dump(w, session.From(r)) })
-	mux.HandleFunc("POST /set", func(w http.ResponseWriter, r *http.Request) {
-		var body any
-		dec := json.NewDecoder(r.Body)
-		dec.UseNumber()
-		if err := dec.Decode(&body); err != nil {
-			http.Error(w, err.Error(), 400)
-			return
-		}
-		values, err := typedjson.ToGo(body)
-		if err != nil {
-			http.Error(w, err.Error(), 400)
-			return
-		}
-		s := session.From(r)
-		for k, v := range values.(map[string]any) {
-			s.Set(k, v)
-		}
-		if r.URL.Query().Get("permanent") == "1" {
-			s.SetPermanent(true)
-		}
-		dump(w, s)
-	})
-	mux.HandleFunc("POST /flash", func(w http.ResponseWriter, r *http.Request) {
-		s := session.From(r)
-		s.Flash(r.URL.Query().Get("msg"), r.URL.Query().Get("cat"))
-		dump(w, s)
-	})
-	mux.HandleFunc("GET /flashes", func(w http.ResponseWriter, r *http.Request) {
-		out := [][2]string{}
-		for _, f := range session.From(r).Flashes() {
-			out = append(out, [2]string{f.Category, f.Message})
-		}
-		json.NewEncoder(w).Encode(map[string]any{"flashes": out})
-	})
-	mux.HandleFunc("POST /clear", func(w http.ResponseWriter, r *http.Request) {
-		session.From(r).Clear()
-		w.WriteHeader(http.StatusNoContent)
-	})
-	return mux
-}
-
-type reply struct {
-	Session   any         `json:"session"`
-	Permanent bool        `json:"permanent"`
-	SID       string      `json:"sid"`
-	Flashes   [][2]string `json:"flashes"`
-	cookie    string      // value of the session cookie set, "" if none
-	setCookie bool
-}
-
-// do sends one request with the session cookie (if any).
-func (x *interop) do(t *testing.T, method, url, cookie string, body any) *reply {
-	t.Helper()
-	var rd io.Reader
-	if body != nil {
-		b, err := json.Marshal(body)
-		if err != nil {
-			t.Fatal(err)
-		}
-		rd = bytes.NewReader(b)
-	}
-	req, err := http.NewRequest(method, url, rd)
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Content-Type", "application/json")
-	if cookie != "" {
-		req.Header.Set("Cookie", "session="+cookie)
-	}
-	resp, err := x.client.Do(req)
-	if err != nil {
-		t.Fatalf("%s %s: %v", method, url, err)
-	}
-	defer resp.Body.Close()
-	data, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode/100 != 2 {
-		t.Fatalf("%s %s: %s\n%s", method, url, resp.Status, data)
-	}
-	var r reply
-	if len(data) > 0 {
-		dec := json.NewDecoder(bytes.NewReader(data))
-		dec.UseNumber()
-		if err := dec.Decode(&r); err != nil {
-			t.Fatalf("%s %s: %v in %s", method, url, err, data)
-		}
-	}
-	for _, c := range resp.Cookies() {
-		if c.Name == "session" {
-			r.cookie, r.setCookie = c.Value, true
-		}
-	}
-	return &r
-}
-
-// values converts a reply's typed session to Go session values.
-func (r *reply) values(t *testing.T) map[string]any {
-	t.Helper()
-	v, err := typedjson.ToGo(r.Session)
-	if err != nil {
-		t.Fatalf("typed session %v: %v", r.Session, err)
-	}
-	return v.(map[string]any)
 }
 
 // file reads the cache file of session id sid: its header, read as
@@ -279,25 +164,25 @@ func (x *interop) run(t *testing.T) {
 		[]any{"blob", map[string]any{"$bytes": "AAH+/2Jpbg=="}},
 		[]any{"pair", map[string]any{"$tuple": []any{1, "a"}}},
 	}}
-	fw := x.do(t, "POST", x.flask+"/set", "", flaskValues)
-	if !fw.setCookie || fw.SID == "" {
+	fw := fsinterop.Do(t, x.client, "POST", x.flask+"/set", "", flaskValues)
+	if !fw.SetCookie || fw.SID == "" {
 		t.Fatalf("Flask set no session cookie: %+v", fw)
 	}
-	if x.signed != strings.Contains(fw.cookie, ".") {
-		t.Fatalf("Flask cookie %q: signed=%v", fw.cookie, x.signed)
+	if x.signed != strings.Contains(fw.Cookie, ".") {
+		t.Fatalf("Flask cookie %q: signed=%v", fw.Cookie, x.signed)
 	}
-	cookie := fw.cookie
+	cookie := fw.Cookie
 	exp, p := x.file(t, fw.SID)
 	checkExpiry(t, "Flask", exp)
 	if p[0] != 0x80 || p[1] != 5 {
 		t.Fatalf("Flask's cache file holds %x...; want a protocol 5 pickle", p[:2])
 	}
-	want := fw.values(t)
-	g := x.do(t, "GET", x.goURL+"/dump", cookie, nil)
+	want := fw.Values(t)
+	g := fsinterop.Do(t, x.client, "GET", x.goURL+"/dump", cookie, nil)
 	if g.SID != fw.SID {
 		t.Fatalf("Go opened session %q, Flask wrote %q", g.SID, fw.SID)
 	}
-	if d := typedjson.Diff(want, g.values(t)); d != "" {
+	if d := typedjson.Diff(want, g.Values(t)); d != "" {
 		t.Fatalf("Go read Flask's session differently: %s", d)
 	}
 	if !g.Permanent {
@@ -312,7 +197,7 @@ func (x *interop) run(t *testing.T) {
 		[]any{"go_float", map[string]any{"$float": "-0.5"}},
 		[]any{"go_dict", map[string]any{"$dict": []any{[]any{"k", true}, []any{"z", nil}}}},
 	}}
-	gw := x.do(t, "POST", x.goURL+"/set", cookie, goChange)
+	gw := fsinterop.Do(t, x.client, "POST", x.goURL+"/set", cookie, goChange)
 	if gw.SID != fw.SID {
 		t.Fatalf("Go moved the session to %q", gw.SID)
 	}
@@ -321,14 +206,14 @@ func (x *interop) run(t *testing.T) {
 	if p[0] != 0x80 || p[1] != 2 {
 		t.Fatalf("Go's cache file holds %x...; want its protocol 2 pickle", p[:2])
 	}
-	if gw.setCookie && gw.cookie != cookie {
-		t.Fatalf("Go re-issued cookie %q, want %q", gw.cookie, cookie)
+	if gw.SetCookie && gw.Cookie != cookie {
+		t.Fatalf("Go re-issued cookie %q, want %q", gw.Cookie, cookie)
 	}
-	fr := x.do(t, "GET", x.flask+"/dump", cookie, nil)
+	fr := fsinterop.Do(t, x.client, "GET", x.flask+"/dump", cookie, nil)
 	if fr.SID != fw.SID {
 		t.Fatalf("Flask opened %q, want %q", fr.SID, fw.SID)
 	}
-	if d := typedjson.Diff(gw.values(t), fr.values(t)); d != "" {
+	if d := typedjson.Diff(gw.Values(t), fr.Values(t)); d != "" {
 		t.Fatalf("Flask read Go's session differently: %s", d)
 	}
 	// 0.3.2 rewrote the file on that request (protocol 5 again); Go still
@@ -336,29 +221,29 @@ func (x *interop) run(t *testing.T) {
 	if _, p := x.file(t, fw.SID); p[1] != 5 {
 		t.Errorf("Flask did not rewrite the file (protocol %d)", p[1])
 	}
-	if d := typedjson.Diff(gw.values(t), x.do(t, "GET", x.goURL+"/dump", cookie, nil).values(t)); d != "" {
+	if d := typedjson.Diff(gw.Values(t), fsinterop.Do(t, x.client, "GET", x.goURL+"/dump", cookie, nil).Values(t)); d != "" {
 		t.Errorf("Go after Flask's rewrite: %s", d)
 	}
 
 	// 3. Go creates a session with a flash; Flask reads it with Go's cookie.
-	gc := x.do(t, "POST", x.goURL+"/set?permanent=1", "", map[string]any{"$dict": []any{
+	gc := fsinterop.Do(t, x.client, "POST", x.goURL+"/set?permanent=1", "", map[string]any{"$dict": []any{
 		[]any{"created_by", "go \u2713"},
 		[]any{"n", 7},
 		[]any{"big", json.Number("340282366920938463463374607431768211457")},
 		[]any{"_flashes", []any{map[string]any{"$tuple": []any{"info", "welcome"}}}},
 	}})
-	gc.SID = sidOf(gc.cookie, x.signed) // a new session gets its id when committed
-	if !gc.setCookie || len(gc.SID) != 43 || gc.SID == fw.SID {
+	gc.SID = sidOf(gc.Cookie, x.signed) // a new session gets its id when committed
+	if !gc.SetCookie || len(gc.SID) != 43 || gc.SID == fw.SID {
 		t.Fatalf("Go created no new session: %+v", gc)
 	}
-	if x.signed != strings.Contains(gc.cookie, ".") {
-		t.Fatalf("Go cookie %q: signed=%v", gc.cookie, x.signed)
+	if x.signed != strings.Contains(gc.Cookie, ".") {
+		t.Fatalf("Go cookie %q: signed=%v", gc.Cookie, x.signed)
 	}
-	fc := x.do(t, "GET", x.flask+"/dump", gc.cookie, nil)
+	fc := fsinterop.Do(t, x.client, "GET", x.flask+"/dump", gc.Cookie, nil)
 	if fc.SID != gc.SID {
 		t.Fatalf("Flask opened %q for Go's cookie, want %q (signature or id rejected)", fc.SID, gc.SID)
 	}
-	if d := typedjson.Diff(gc.values(t), fc.values(t)); d != "" {
+	if d := typedjson.Diff(gc.Values(t), fc.Values(t)); d != "" {
 		t.Fatalf("Flask read Go's new session differently: %s", d)
 	}
 	if !fc.Permanent {
@@ -366,49 +251,49 @@ func (x *interop) run(t *testing.T) {
 	}
 
 	// 4. Flash messages both ways (Flask stores them as tuples).
-	if got := x.do(t, "GET", x.flask+"/flashes", gc.cookie, nil).Flashes; len(got) != 1 || got[0] != [2]string{"info", "welcome"} {
+	if got := fsinterop.Do(t, x.client, "GET", x.flask+"/flashes", gc.Cookie, nil).Flashes; len(got) != 1 || got[0] != [2]string{"info", "welcome"} {
 		t.Errorf("Flask consumed flashes %v, want [[info welcome]]", got)
 	}
-	x.do(t, "POST", x.flask+"/flash?msg=saved+%E2%9C%93&cat=success", gc.cookie, nil)
-	if got := x.do(t, "GET", x.goURL+"/flashes", gc.cookie, nil).Flashes; len(got) != 1 || got[0] != [2]string{"success", "saved \u2713"} {
+	fsinterop.Do(t, x.client, "POST", x.flask+"/flash?msg=saved+%E2%9C%93&cat=success", gc.Cookie, nil)
+	if got := fsinterop.Do(t, x.client, "GET", x.goURL+"/flashes", gc.Cookie, nil).Flashes; len(got) != 1 || got[0] != [2]string{"success", "saved \u2713"} {
 		t.Errorf("Go consumed flashes %v, want [[success saved ✓]]", got)
 	}
-	if _, ok := x.do(t, "GET", x.flask+"/dump", gc.cookie, nil).values(t)["_flashes"]; ok {
+	if _, ok := fsinterop.Do(t, x.client, "GET", x.flask+"/dump", gc.Cookie, nil).Values(t)["_flashes"]; ok {
 		t.Errorf("Flask still has _flashes after Go consumed them")
 	}
 
 	// 5. A tampered or unknown cookie is not accepted by Go.
 	if x.signed {
 		sid, _, _ := strings.Cut(cookie, ".")
-		bad := x.do(t, "GET", x.goURL+"/dump", sid+".AAAAAAAAAAAAAAAAAAAAAAAAAAA", nil)
-		if bad.SID == fw.SID || len(bad.values(t)) != 0 {
+		bad := fsinterop.Do(t, x.client, "GET", x.goURL+"/dump", sid+".AAAAAAAAAAAAAAAAAAAAAAAAAAA", nil)
+		if bad.SID == fw.SID || len(bad.Values(t)) != 0 {
 			t.Errorf("Go accepted a bad signature: %+v", bad)
 		}
 	} else {
-		unknown := x.do(t, "GET", x.goURL+"/dump", "doesnotexist_abcdefghijklmnopqrstuvwxyz012", nil)
-		if unknown.SID == "doesnotexist_abcdefghijklmnopqrstuvwxyz012" || len(unknown.values(t)) != 0 {
+		unknown := fsinterop.Do(t, x.client, "GET", x.goURL+"/dump", "doesnotexist_abcdefghijklmnopqrstuvwxyz012", nil)
+		if unknown.SID == "doesnotexist_abcdefghijklmnopqrstuvwxyz012" || len(unknown.Values(t)) != 0 {
 			t.Errorf("Go adopted an unknown id: %+v", unknown)
 		}
 	}
 
 	// 6. Go clears its session: the file goes, Flask finds no data.
-	cl := x.do(t, "POST", x.goURL+"/clear", gc.cookie, nil)
-	if !cl.setCookie || cl.cookie != "" {
+	cl := fsinterop.Do(t, x.client, "POST", x.goURL+"/clear", gc.Cookie, nil)
+	if !cl.SetCookie || cl.Cookie != "" {
 		t.Errorf("Go sent no deletion cookie on clear")
 	}
 	if x.exists(gc.SID) {
 		t.Errorf("cache file survived Go's clear")
 	}
-	if v := x.do(t, "GET", x.flask+"/dump", gc.cookie, nil).values(t); v["created_by"] != nil {
+	if v := fsinterop.Do(t, x.client, "GET", x.flask+"/dump", gc.Cookie, nil).Values(t); v["created_by"] != nil {
 		t.Errorf("Flask still sees cleared data: %v", v)
 	}
 
 	// 7. Flask clears the first session: Go finds no data.
-	x.do(t, "POST", x.flask+"/clear", cookie, nil)
+	fsinterop.Do(t, x.client, "POST", x.flask+"/clear", cookie, nil)
 	if x.exists(fw.SID) {
 		t.Errorf("cache file survived Flask's clear")
 	}
-	if v := x.do(t, "GET", x.goURL+"/dump", cookie, nil); v.SID == fw.SID || len(v.values(t)) != 0 {
+	if v := fsinterop.Do(t, x.client, "GET", x.goURL+"/dump", cookie, nil); v.SID == fw.SID || len(v.Values(t)) != 0 {
 		t.Errorf("Go still sees the session Flask cleared: %+v", v)
 	}
 

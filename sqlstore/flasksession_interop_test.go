@@ -2,7 +2,7 @@ package sqlstore_test
 
 // Live interop with Debian's Flask-Session 0.3.2 (SESSION_TYPE="sqlalchemy"
 // with Flask-SQLAlchemy 3.0, pickled values) on SQLite, PostgreSQL and
-// MariaDB: testdata/flasksession_sql_peer.py runs the Flask side, a
+// MariaDB: internal/fsinterop's peer runs the Flask side, a
 // session.Manager on sqlstore's Flask-Session layout with
 // flasksession.Pickle the Go side, on one table, key prefix and secret.
 // Every cell of the matrix (database × who created the table × signed ids ×
@@ -15,25 +15,20 @@ import (
 	"context"
 	"crypto/rand"
 	"database/sql"
-	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"io"
-	"math"
-	"math/big"
 	"net/http"
 	"net/http/httptest"
 	"os/exec"
 	"path/filepath"
-	"sort"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/flaskgo/session"
 	"github.com/flaskgo/session/flasksession"
+	"github.com/flaskgo/session/internal/fsinterop"
 	"github.com/flaskgo/session/internal/testenv"
 	"github.com/flaskgo/session/sqlstore"
 	"github.com/flaskgo/session/typedjson"
@@ -109,7 +104,7 @@ func newSQLInterop(t *testing.T, b *backend, flaskCreates, signed bool, prefix s
 		}
 	}
 	secret := "interop secret, long enough: " + hex.EncodeToString(rnd)
-	args := []string{"testdata/flasksession_sql_peer.py", "--secret", secret, "--prefix", prefix, "--uri", flaskURI(b), "--table", x.table}
+	args := []string{fsinterop.PeerScript(t), "--secret", secret, "--prefix", prefix, "--type", "sqlalchemy", "--sql", flaskURI(b), "--table", x.table}
 	if signed {
 		args = append(args, "--signer")
 	}
@@ -133,7 +128,7 @@ func newSQLInterop(t *testing.T, b *backend, flaskCreates, signed bool, prefix s
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(m.Handler(fsGoApp()))
+	srv := httptest.NewServer(m.Handler(fsinterop.GoApp()))
 	t.Cleanup(srv.Close)
 	x.goURL = srv.URL
 	return x
@@ -231,24 +226,24 @@ func (x *sqlInterop) run(t *testing.T) {
 		[]any{"blob", map[string]any{"$bytes": "AAH+/2Jpbg=="}},
 		[]any{"when_utc", map[string]any{"$datetime": "2024-01-02T03:04:05+00:00"}},
 	}}
-	fw := x.do(t, "POST", x.flask+"/set", "", flaskValues)
-	if !fw.setCookie || fw.SID == "" {
+	fw := fsinterop.Do(t, x.client, "POST", x.flask+"/set", "", flaskValues)
+	if !fw.SetCookie || fw.SID == "" {
 		t.Fatalf("Flask set no session cookie: %+v", fw)
 	}
-	if x.signed != strings.Contains(fw.cookie, ".") {
-		t.Fatalf("Flask cookie %q: signed=%v", fw.cookie, x.signed)
+	if x.signed != strings.Contains(fw.Cookie, ".") {
+		t.Fatalf("Flask cookie %q: signed=%v", fw.Cookie, x.signed)
 	}
-	cookie := fw.cookie
+	cookie := fw.Cookie
 	if p := x.stored(t, fw.SID); p[0] != 0x80 || p[1] != 4 {
 		t.Fatalf("Flask stored %x..., want a protocol 4 pickle", p[:2])
 	}
 	x.wantExpiry(t, "Flask", fw.SID)
-	want := fw.values(t)
-	g := x.do(t, "GET", x.goURL+"/dump", cookie, nil)
+	want := fw.Values(t)
+	g := fsinterop.Do(t, x.client, "GET", x.goURL+"/dump", cookie, nil)
 	if g.SID != fw.SID {
 		t.Fatalf("Go opened session %q, Flask wrote %q", g.SID, fw.SID)
 	}
-	if d := typedjson.Diff(want, g.values(t)); d != "" {
+	if d := typedjson.Diff(want, g.Values(t)); d != "" {
 		t.Fatalf("Go read Flask's session differently: %s", d)
 	}
 
@@ -261,7 +256,7 @@ func (x *sqlInterop) run(t *testing.T) {
 		[]any{"go_none", nil},
 		[]any{"go_dict", map[string]any{"$dict": []any{[]any{"k", true}}}},
 	}}
-	gw := x.do(t, "POST", x.goURL+"/set", cookie, goChange)
+	gw := fsinterop.Do(t, x.client, "POST", x.goURL+"/set", cookie, goChange)
 	if gw.SID != fw.SID {
 		t.Fatalf("Go moved the session to %q", gw.SID)
 	}
@@ -271,64 +266,64 @@ func (x *sqlInterop) run(t *testing.T) {
 	if n := x.rows(t, fw.SID); n != 1 {
 		t.Fatalf("%d rows under the session after Go's update; want 1", n)
 	}
-	fr := x.do(t, "GET", x.flask+"/dump", cookie, nil)
+	fr := fsinterop.Do(t, x.client, "GET", x.flask+"/dump", cookie, nil)
 	if fr.SID != fw.SID {
 		t.Fatalf("Flask opened %q, want %q", fr.SID, fw.SID)
 	}
-	if d := typedjson.Diff(gw.values(t), fr.values(t)); d != "" {
+	if d := typedjson.Diff(gw.Values(t), fr.Values(t)); d != "" {
 		t.Fatalf("Flask read Go's session differently: %s", d)
 	}
 
 	// 3. Go creates a session; Flask reads it with Go's cookie.
-	gc := x.do(t, "POST", x.goURL+"/set?permanent=1", "", map[string]any{"$dict": []any{
+	gc := fsinterop.Do(t, x.client, "POST", x.goURL+"/set?permanent=1", "", map[string]any{"$dict": []any{
 		[]any{"created_by", "go"},
 		[]any{"n", 7},
 		[]any{"_flashes", []any{map[string]any{"$tuple": []any{"info", "welcome \u00e0 bord"}}}},
 	}})
-	gc.SID = gc.cookie
-	if i := strings.LastIndexByte(gc.cookie, '.'); x.signed && i >= 0 {
-		gc.SID = gc.cookie[:i]
+	gc.SID = gc.Cookie
+	if i := strings.LastIndexByte(gc.Cookie, '.'); x.signed && i >= 0 {
+		gc.SID = gc.Cookie[:i]
 	}
-	if !gc.setCookie || len(gc.SID) != 43 || gc.SID == fw.SID {
+	if !gc.SetCookie || len(gc.SID) != 43 || gc.SID == fw.SID {
 		t.Fatalf("Go created no new session: %+v", gc)
 	}
-	if x.signed != strings.Contains(gc.cookie, ".") {
-		t.Fatalf("Go cookie %q: signed=%v", gc.cookie, x.signed)
+	if x.signed != strings.Contains(gc.Cookie, ".") {
+		t.Fatalf("Go cookie %q: signed=%v", gc.Cookie, x.signed)
 	}
 	if n := x.rows(t, gc.SID); n != 1 {
 		t.Fatalf("%d rows under %q+Go's id; want 1", n, x.prefix)
 	}
 	x.wantExpiry(t, "Go", gc.SID)
-	fc := x.do(t, "GET", x.flask+"/dump", gc.cookie, nil)
+	fc := fsinterop.Do(t, x.client, "GET", x.flask+"/dump", gc.Cookie, nil)
 	if fc.SID != gc.SID {
 		t.Fatalf("Flask opened %q for Go's cookie, want %q (signature or id rejected)", fc.SID, gc.SID)
 	}
-	if d := typedjson.Diff(gc.values(t), fc.values(t)); d != "" {
+	if d := typedjson.Diff(gc.Values(t), fc.Values(t)); d != "" {
 		t.Fatalf("Flask read Go's new session differently: %s", d)
 	}
 
 	// 4. Flash messages both ways (Flask stores them as tuples).
-	if got := x.do(t, "GET", x.flask+"/flashes", gc.cookie, nil).Flashes; len(got) != 1 || got[0] != [2]string{"info", "welcome \u00e0 bord"} {
+	if got := fsinterop.Do(t, x.client, "GET", x.flask+"/flashes", gc.Cookie, nil).Flashes; len(got) != 1 || got[0] != [2]string{"info", "welcome \u00e0 bord"} {
 		t.Errorf("Flask consumed flashes %v, want [[info welcome \u00e0 bord]]", got)
 	}
-	x.do(t, "POST", x.flask+"/flash?msg=saved&cat=success", gc.cookie, nil)
-	if got := x.do(t, "GET", x.goURL+"/flashes", gc.cookie, nil).Flashes; len(got) != 1 || got[0] != [2]string{"success", "saved"} {
+	fsinterop.Do(t, x.client, "POST", x.flask+"/flash?msg=saved&cat=success", gc.Cookie, nil)
+	if got := fsinterop.Do(t, x.client, "GET", x.goURL+"/flashes", gc.Cookie, nil).Flashes; len(got) != 1 || got[0] != [2]string{"success", "saved"} {
 		t.Errorf("Go consumed flashes %v, want [[success saved]]", got)
 	}
-	if _, ok := x.do(t, "GET", x.flask+"/dump", gc.cookie, nil).values(t)["_flashes"]; ok {
+	if _, ok := fsinterop.Do(t, x.client, "GET", x.flask+"/dump", gc.Cookie, nil).Values(t)["_flashes"]; ok {
 		t.Errorf("Flask still has _flashes after Go consumed them")
 	}
 
 	// 5. An expired row is served by neither side (Go leaves it to
 	// DeleteExpired, Flask deletes it on read).
 	x.expire(t, gc.SID)
-	if v := x.do(t, "GET", x.goURL+"/dump", gc.cookie, nil).values(t); len(v) != 0 {
+	if v := fsinterop.Do(t, x.client, "GET", x.goURL+"/dump", gc.Cookie, nil).Values(t); len(v) != 0 {
 		t.Errorf("Go served an expired row: %v", v)
 	}
 	if n := x.rows(t, gc.SID); n != 1 {
 		t.Errorf("Go's read of an expired row left %d rows; want it untouched", n)
 	}
-	if v := x.do(t, "GET", x.flask+"/dump", gc.cookie, nil).values(t); v["created_by"] != nil {
+	if v := fsinterop.Do(t, x.client, "GET", x.flask+"/dump", gc.Cookie, nil).Values(t); v["created_by"] != nil {
 		t.Errorf("Flask served an expired row: %v", v)
 	}
 	// Flask-Session deleted it, then (accepting any id it is given) stored
@@ -339,275 +334,30 @@ func (x *sqlInterop) run(t *testing.T) {
 
 	// 6. A delete on one side is seen by the other. Go clears the session
 	// Flask created (and Go changed)...
-	cl := x.do(t, "POST", x.goURL+"/clear", cookie, nil)
-	if !cl.setCookie || cl.cookie != "" {
+	cl := fsinterop.Do(t, x.client, "POST", x.goURL+"/clear", cookie, nil)
+	if !cl.SetCookie || cl.Cookie != "" {
 		t.Errorf("Go sent no deletion cookie on clear")
 	}
 	if n := x.rows(t, fw.SID); n != 0 {
 		t.Errorf("the row survived Go's clear")
 	}
-	if v := x.do(t, "GET", x.flask+"/dump", cookie, nil).values(t); len(v) != 0 && v["username"] != nil {
+	if v := fsinterop.Do(t, x.client, "GET", x.flask+"/dump", cookie, nil).Values(t); len(v) != 0 && v["username"] != nil {
 		t.Errorf("Flask still sees data Go cleared: %v", v)
 	}
 	// ...and Flask clears one Go created.
-	g2 := x.do(t, "POST", x.goURL+"/set?permanent=1", "", map[string]any{"$dict": []any{[]any{"k", "v"}}})
-	g2sid := g2.cookie
-	if i := strings.LastIndexByte(g2.cookie, '.'); x.signed && i >= 0 {
-		g2sid = g2.cookie[:i]
+	g2 := fsinterop.Do(t, x.client, "POST", x.goURL+"/set?permanent=1", "", map[string]any{"$dict": []any{[]any{"k", "v"}}})
+	g2sid := g2.Cookie
+	if i := strings.LastIndexByte(g2.Cookie, '.'); x.signed && i >= 0 {
+		g2sid = g2.Cookie[:i]
 	}
 	if n := x.rows(t, g2sid); n != 1 {
 		t.Fatalf("Go's second session: %d rows", n)
 	}
-	x.do(t, "POST", x.flask+"/clear", g2.cookie, nil)
+	fsinterop.Do(t, x.client, "POST", x.flask+"/clear", g2.Cookie, nil)
 	if n := x.rows(t, g2sid); n != 0 {
 		t.Errorf("the row survived Flask's clear")
 	}
-	if v := x.do(t, "GET", x.goURL+"/dump", g2.cookie, nil).values(t); len(v) != 0 {
+	if v := fsinterop.Do(t, x.client, "GET", x.goURL+"/dump", g2.Cookie, nil).Values(t); len(v) != 0 {
 		t.Errorf("Go still sees data Flask cleared: %v", v)
 	}
-}
-
-// fsGoApp mirrors the peer's endpoints on a Go session.
-func fsGoApp() http.Handler {
-	mux := http.NewServeMux()
-	dump := func(w http.ResponseWriter, s *session.Session) {
-		values := map[string]any{}
-		for _, k := range s.Keys() {
-			values[k], _ = s.Get(k)
-		}
-		json.NewEncoder(w).Encode(map[string]any{"session": fsToTyped(values), "permanent": s.Permanent(), "sid": s.ID()})
-	}
-	mux.HandleFunc("GET /dump", func(w http.ResponseWriter, r *http.Request) { dump(w, session.From(r)) })
-	mux.HandleFunc("POST /set", func(w http.ResponseWriter, r *http.Request) {
-		var body any
-		dec := json.NewDecoder(r.Body)
-		dec.UseNumber()
-		if err := dec.Decode(&body); err != nil {
-			http.Error(w, err.Error(), 400)
-			return
-		}
-		values, err := fsFromTyped(body)
-		if err != nil {
-			http.Error(w, err.Error(), 400)
-			return
-		}
-		s := session.From(r)
-		for k, v := range values.(map[string]any) {
-			s.Set(k, v)
-		}
-		if r.URL.Query().Get("permanent") == "1" {
-			s.SetPermanent(true)
-		}
-		dump(w, s)
-	})
-	mux.HandleFunc("POST /flash", func(w http.ResponseWriter, r *http.Request) {
-		s := session.From(r)
-		s.Flash(r.URL.Query().Get("msg"), r.URL.Query().Get("cat"))
-		dump(w, s)
-	})
-	mux.HandleFunc("GET /flashes", func(w http.ResponseWriter, r *http.Request) {
-		out := [][2]string{}
-		for _, f := range session.From(r).Flashes() {
-			out = append(out, [2]string{f.Category, f.Message})
-		}
-		json.NewEncoder(w).Encode(map[string]any{"flashes": out})
-	})
-	mux.HandleFunc("POST /clear", func(w http.ResponseWriter, r *http.Request) {
-		session.From(r).Clear()
-		w.WriteHeader(http.StatusNoContent)
-	})
-	return mux
-}
-
-type fsReply struct {
-	Session   any         `json:"session"`
-	Permanent bool        `json:"permanent"`
-	SID       string      `json:"sid"`
-	Flashes   [][2]string `json:"flashes"`
-	cookie    string      // value of the session cookie set, "" if none
-	setCookie bool
-}
-
-// do sends one request with the session cookie (if any).
-func (x *sqlInterop) do(t *testing.T, method, url, cookie string, body any) *fsReply {
-	t.Helper()
-	var rd io.Reader
-	if body != nil {
-		b, err := json.Marshal(body)
-		if err != nil {
-			t.Fatal(err)
-		}
-		rd = bytes.NewReader(b)
-	}
-	req, err := http.NewRequest(method, url, rd)
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Content-Type", "application/json")
-	if cookie != "" {
-		req.Header.Set("Cookie", "session="+cookie)
-	}
-	resp, err := x.client.Do(req)
-	if err != nil {
-		t.Fatalf("%s %s: %v", method, url, err)
-	}
-	defer resp.Body.Close()
-	data, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode/100 != 2 {
-		t.Fatalf("%s %s: %s\n%s", method, url, resp.Status, data)
-	}
-	var r fsReply
-	if len(data) > 0 {
-		dec := json.NewDecoder(bytes.NewReader(data))
-		dec.UseNumber()
-		if err := dec.Decode(&r); err != nil {
-			t.Fatalf("%s %s: %v in %s", method, url, err, data)
-		}
-	}
-	for _, c := range resp.Cookies() {
-		if c.Name == "session" {
-			r.cookie, r.setCookie = c.Value, true
-		}
-	}
-	return &r
-}
-
-// values converts a reply's typed session to Go session values.
-func (r *fsReply) values(t *testing.T) map[string]any {
-	t.Helper()
-	v, err := fsFromTyped(r.Session)
-	if err != nil {
-		t.Fatalf("typed session %v: %v", r.Session, err)
-	}
-	return v.(map[string]any)
-}
-
-// fsToTyped writes Go session values in the peer's typed JSON.
-func fsToTyped(v any) any {
-	switch x := v.(type) {
-	case nil, bool, string, int64, int, *big.Int:
-		return x
-	case float64:
-		switch {
-		case math.IsNaN(x):
-			return map[string]any{"$float": "nan"}
-		case math.IsInf(x, 1):
-			return map[string]any{"$float": "inf"}
-		case math.IsInf(x, -1):
-			return map[string]any{"$float": "-inf"}
-		}
-		return map[string]any{"$float": strconv.FormatFloat(x, 'g', -1, 64)}
-	case []byte:
-		return map[string]any{"$bytes": base64.StdEncoding.EncodeToString(x)}
-	case session.Tuple:
-		return map[string]any{"$tuple": fsToTyped([]any(x))}
-	case []any:
-		out := make([]any, len(x))
-		for i, e := range x {
-			out[i] = fsToTyped(e)
-		}
-		return out
-	case map[string]any:
-		keys := make([]string, 0, len(x))
-		for k := range x {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		pairs := make([]any, len(keys))
-		for i, k := range keys {
-			pairs[i] = []any{k, fsToTyped(x[k])}
-		}
-		return map[string]any{"$dict": pairs}
-	case time.Time:
-		return map[string]any{"$datetime": x.Format("2006-01-02T15:04:05.000000-07:00")}
-	case session.UUID:
-		return map[string]any{"$uuid": x.String()}
-	case session.Markup:
-		return map[string]any{"$markup": string(x)}
-	}
-	return map[string]any{"$unsupported": fmt.Sprintf("%T", v)}
-}
-
-// fsFromTyped reads the peer's typed JSON into Go session values, mapping
-// Python types as flasksession does: sets to lists, dates to strings,
-// naive datetimes to UTC.
-func fsFromTyped(v any) (any, error) {
-	switch x := v.(type) {
-	case nil, bool, string:
-		return x, nil
-	case json.Number:
-		if i, err := strconv.ParseInt(string(x), 10, 64); err == nil {
-			return i, nil
-		}
-		if b, ok := new(big.Int).SetString(string(x), 10); ok {
-			return b, nil
-		}
-		return nil, fmt.Errorf("bad number %s", x)
-	case []any:
-		out := make([]any, len(x))
-		for i, e := range x {
-			g, err := fsFromTyped(e)
-			if err != nil {
-				return nil, err
-			}
-			out[i] = g
-		}
-		return out, nil
-	case map[string]any:
-		for k, inner := range x {
-			s, _ := inner.(string)
-			switch k {
-			case "$dict":
-				out := map[string]any{}
-				for _, p := range inner.([]any) {
-					pair := p.([]any)
-					key, ok := pair[0].(string)
-					if !ok {
-						return nil, fmt.Errorf("non-string key %v", pair[0])
-					}
-					g, err := fsFromTyped(pair[1])
-					if err != nil {
-						return nil, err
-					}
-					out[key] = g
-				}
-				return out, nil
-			case "$tuple":
-				l, err := fsFromTyped(inner)
-				if err != nil {
-					return nil, err
-				}
-				return session.Tuple(l.([]any)), nil
-			case "$set":
-				return fsFromTyped(inner)
-			case "$float":
-				switch s {
-				case "nan":
-					return math.NaN(), nil
-				case "inf":
-					return math.Inf(1), nil
-				case "-inf":
-					return math.Inf(-1), nil
-				}
-				return strconv.ParseFloat(s, 64)
-			case "$bytes":
-				return base64.StdEncoding.DecodeString(s)
-			case "$date":
-				return s, nil
-			case "$uuid":
-				var u session.UUID
-				err := u.UnmarshalText([]byte(s))
-				return u, err
-			case "$markup":
-				return session.Markup(s), nil
-			case "$datetime":
-				if t, err := time.Parse("2006-01-02T15:04:05.999999999Z07:00", s); err == nil {
-					return t, nil
-				}
-				return time.ParseInLocation("2006-01-02T15:04:05.999999999", s, time.UTC)
-			}
-			return nil, fmt.Errorf("unknown typed marker %q", k)
-		}
-	}
-	return nil, fmt.Errorf("unexpected %T", v)
 }

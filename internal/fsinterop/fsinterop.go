@@ -68,7 +68,7 @@ func Start(t *testing.T, b Backend, o Options) *Pair {
 			testenv.SystemPython, strings.Join(imports, ", "), err, bytes.TrimSpace(out))
 	}
 	secret := "interop secret " + randomHex(8)
-	args := append([]string{peerScript(t), "--secret", secret, "--prefix", o.Prefix}, b.PeerArgs...)
+	args := append([]string{PeerScript(t), "--secret", secret, "--prefix", o.Prefix}, b.PeerArgs...)
 	if o.Signed {
 		args = append(args, "--signer")
 	}
@@ -86,7 +86,7 @@ func Start(t *testing.T, b Backend, o Options) *Pair {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(m.Handler(goApp()))
+	srv := httptest.NewServer(m.Handler(GoApp()))
 	t.Cleanup(srv.Close)
 	p.Go = srv.URL
 	return p
@@ -95,8 +95,9 @@ func Start(t *testing.T, b Backend, o Options) *Pair {
 // RandomPrefix is a key prefix of the test's own, for shared servers.
 func RandomPrefix(name string) string { return name + "-" + randomHex(6) + ":" }
 
-// peerScript is the absolute path of testdata/peer.py.
-func peerScript(t *testing.T) string {
+// PeerScript is the absolute path of testdata/peer.py, for tests that run
+// the peer themselves.
+func PeerScript(t *testing.T) string {
 	_, file, _, ok := runtime.Caller(0)
 	if !ok {
 		t.Fatal("fsinterop: cannot locate peer.py")
@@ -110,18 +111,25 @@ func randomHex(n int) string {
 	return hex.EncodeToString(b)
 }
 
-// reply is what both apps answer.
-type reply struct {
+// Reply is what both apps answer.
+type Reply struct {
 	Session   any         `json:"session"`
 	Permanent bool        `json:"permanent"`
 	SID       string      `json:"sid"`
 	Flashes   [][2]string `json:"flashes"`
-	cookie    string      // value of the session cookie set, "" if none
-	setCookie bool
+	Cookie    string      `json:"-"` // value of the session cookie set, "" if none
+	SetCookie bool        `json:"-"`
 }
 
-// do sends one request with the session cookie (if any).
-func (p *Pair) do(t *testing.T, method, url, cookie string, body any) *reply {
+// Do sends one request with the session cookie (if any) to either app.
+func (p *Pair) Do(t *testing.T, method, url, cookie string, body any) *Reply {
+	t.Helper()
+	return Do(t, p.client, method, url, cookie, body)
+}
+
+// Do sends one request to an app of the peer's protocol: a JSON body (if
+// any), the session cookie (if any); it fails t unless the answer is a 2xx.
+func Do(t *testing.T, client *http.Client, method, url, cookie string, body any) *Reply {
 	t.Helper()
 	var rd io.Reader
 	if body != nil {
@@ -139,7 +147,7 @@ func (p *Pair) do(t *testing.T, method, url, cookie string, body any) *reply {
 	if cookie != "" {
 		req.Header.Set("Cookie", "session="+cookie)
 	}
-	resp, err := p.client.Do(req)
+	resp, err := client.Do(req)
 	if err != nil {
 		t.Fatalf("%s %s: %v", method, url, err)
 	}
@@ -148,7 +156,7 @@ func (p *Pair) do(t *testing.T, method, url, cookie string, body any) *reply {
 	if resp.StatusCode/100 != 2 {
 		t.Fatalf("%s %s: %s\n%s", method, url, resp.Status, data)
 	}
-	var r reply
+	var r Reply
 	if len(data) > 0 {
 		dec := json.NewDecoder(bytes.NewReader(data))
 		dec.UseNumber()
@@ -158,16 +166,16 @@ func (p *Pair) do(t *testing.T, method, url, cookie string, body any) *reply {
 	}
 	for _, c := range resp.Cookies() {
 		if c.Name == "session" {
-			r.cookie, r.setCookie = c.Value, true
+			r.Cookie, r.SetCookie = c.Value, true
 		}
 	}
 	return &r
 }
 
-// values converts a reply's typed session to Go session values.
-func (r *reply) values(t *testing.T) map[string]any {
+// Values converts a reply's typed session to Go session values.
+func (r *Reply) Values(t *testing.T) map[string]any {
 	t.Helper()
-	v, err := fromTyped(r.Session)
+	v, err := FromTyped(r.Session)
 	if err != nil {
 		t.Fatalf("typed session %v: %v", r.Session, err)
 	}

@@ -7,15 +7,15 @@ import (
 	"github.com/flaskgo/session"
 )
 
-// goApp mirrors the peer's endpoints on a Go session.
-func goApp() http.Handler {
+// GoApp mirrors the peer's endpoints on a Go session.
+func GoApp() http.Handler {
 	mux := http.NewServeMux()
 	dump := func(w http.ResponseWriter, s *session.Session) {
 		values := map[string]any{}
 		for _, k := range s.Keys() {
 			values[k], _ = s.Get(k)
 		}
-		json.NewEncoder(w).Encode(map[string]any{"session": toTyped(values), "permanent": s.Permanent(), "sid": s.ID()})
+		json.NewEncoder(w).Encode(map[string]any{"session": ToTyped(values), "permanent": s.Permanent(), "sid": s.ID()})
 	}
 	mux.HandleFunc("GET /dump", func(w http.ResponseWriter, r *http.Request) { dump(w, session.From(r)) })
 	mux.HandleFunc("POST /set", func(w http.ResponseWriter, r *http.Request) {
@@ -26,7 +26,7 @@ func goApp() http.Handler {
 			http.Error(w, err.Error(), 400)
 			return
 		}
-		values, err := fromTyped(body)
+		values, err := FromTyped(body)
 		if err != nil {
 			http.Error(w, err.Error(), 400)
 			return

@@ -37,23 +37,23 @@ func (x *Pair) Run(t *testing.T) {
 		[]any{"markup", map[string]any{"$markup": "<b>bold</b>"}},
 		[]any{"uuid", map[string]any{"$uuid": "12345678-1234-5678-1234-567812345678"}},
 	}}
-	fw := x.do(t, "POST", x.Flask+"/set", "", flaskValues)
-	if !fw.setCookie || fw.SID == "" {
+	fw := x.Do(t, "POST", x.Flask+"/set", "", flaskValues)
+	if !fw.SetCookie || fw.SID == "" {
 		t.Fatalf("Flask set no session cookie: %+v", fw)
 	}
-	if x.Signed != strings.Contains(fw.cookie, ".") {
-		t.Fatalf("Flask cookie %q: signed=%v", fw.cookie, x.Signed)
+	if x.Signed != strings.Contains(fw.Cookie, ".") {
+		t.Fatalf("Flask cookie %q: signed=%v", fw.Cookie, x.Signed)
 	}
-	cookie := fw.cookie
+	cookie := fw.Cookie
 	if p := x.stored(t, fw.SID); !flaskPickle(p) {
 		t.Fatalf("Flask stored %x..., want a pickle of Python's own protocol", p[:min(len(p), 2)])
 	}
-	want := fw.values(t)
-	g := x.do(t, "GET", x.Go+"/dump", cookie, nil)
+	want := fw.Values(t)
+	g := x.Do(t, "GET", x.Go+"/dump", cookie, nil)
 	if g.SID != fw.SID {
 		t.Fatalf("Go opened session %q, Flask wrote %q", g.SID, fw.SID)
 	}
-	if d := typedjson.Diff(want, g.values(t)); d != "" {
+	if d := typedjson.Diff(want, g.Values(t)); d != "" {
 		t.Fatalf("Go read Flask's session differently: %s", d)
 	}
 	if !g.Permanent {
@@ -69,24 +69,24 @@ func (x *Pair) Run(t *testing.T) {
 		[]any{"go_markup", map[string]any{"$markup": "<i>x</i>"}},
 		[]any{"go_big", json.Number("-99999999999999999999999")},
 	}}
-	gw := x.do(t, "POST", x.Go+"/set", cookie, goChange)
+	gw := x.Do(t, "POST", x.Go+"/set", cookie, goChange)
 	if gw.SID != fw.SID {
 		t.Fatalf("Go moved the session to %q", gw.SID)
 	}
 	if p := x.stored(t, fw.SID); !goPickle(p) {
 		t.Fatalf("Go stored %x..., want its protocol 2 pickle", p[:2])
 	}
-	if gw.setCookie && gw.cookie != cookie {
-		t.Fatalf("Go re-issued cookie %q, want %q", gw.cookie, cookie)
+	if gw.SetCookie && gw.Cookie != cookie {
+		t.Fatalf("Go re-issued cookie %q, want %q", gw.Cookie, cookie)
 	}
-	fr := x.do(t, "GET", x.Flask+"/dump", cookie, nil)
+	fr := x.Do(t, "GET", x.Flask+"/dump", cookie, nil)
 	if fr.SID != fw.SID {
 		t.Fatalf("Flask opened %q, want %q", fr.SID, fw.SID)
 	}
-	if d := typedjson.Diff(gw.values(t), fr.values(t)); d != "" {
+	if d := typedjson.Diff(gw.Values(t), fr.Values(t)); d != "" {
 		t.Fatalf("Flask read Go's session differently: %s", d)
 	}
-	if tp := field(t, fr.Session, "cart"); !strings.Contains(fmt.Sprint(tp), "$tuple") {
+	if tp := Field(t, fr.Session, "cart"); !strings.Contains(fmt.Sprint(tp), "$tuple") {
 		t.Errorf("Flask got cart %v; the Go Tuple should stay a Python tuple", tp)
 	}
 	// 0.3.2 rewrote the entry on that request (protocol 4 again); Go still
@@ -94,32 +94,32 @@ func (x *Pair) Run(t *testing.T) {
 	if p := x.stored(t, fw.SID); !flaskPickle(p) {
 		t.Errorf("Flask did not rewrite the entry (%x...)", p[:min(len(p), 2)])
 	}
-	if d := typedjson.Diff(gw.values(t), x.do(t, "GET", x.Go+"/dump", cookie, nil).values(t)); d != "" {
+	if d := typedjson.Diff(gw.Values(t), x.Do(t, "GET", x.Go+"/dump", cookie, nil).Values(t)); d != "" {
 		t.Errorf("Go after Flask's rewrite: %s", d)
 	}
 
 	// 3. Go creates a session; Flask reads it with Go's cookie.
-	gc := x.do(t, "POST", x.Go+"/set?permanent=1", "", map[string]any{"$dict": []any{
+	gc := x.Do(t, "POST", x.Go+"/set?permanent=1", "", map[string]any{"$dict": []any{
 		[]any{"created_by", "go"},
 		[]any{"n", 7},
 		[]any{"_flashes", []any{map[string]any{"$tuple": []any{"info", "welcome"}}}},
 	}})
 	// A new session gets its id when it is committed: take it from the cookie.
-	gc.SID = gc.cookie
-	if i := strings.LastIndexByte(gc.cookie, '.'); x.Signed && i >= 0 {
-		gc.SID = gc.cookie[:i]
+	gc.SID = gc.Cookie
+	if i := strings.LastIndexByte(gc.Cookie, '.'); x.Signed && i >= 0 {
+		gc.SID = gc.Cookie[:i]
 	}
-	if !gc.setCookie || len(gc.SID) != 43 || gc.SID == fw.SID {
+	if !gc.SetCookie || len(gc.SID) != 43 || gc.SID == fw.SID {
 		t.Fatalf("Go created no new session: %+v", gc)
 	}
-	if x.Signed != strings.Contains(gc.cookie, ".") {
-		t.Fatalf("Go cookie %q: signed=%v", gc.cookie, x.Signed)
+	if x.Signed != strings.Contains(gc.Cookie, ".") {
+		t.Fatalf("Go cookie %q: signed=%v", gc.Cookie, x.Signed)
 	}
-	fc := x.do(t, "GET", x.Flask+"/dump", gc.cookie, nil)
+	fc := x.Do(t, "GET", x.Flask+"/dump", gc.Cookie, nil)
 	if fc.SID != gc.SID {
 		t.Fatalf("Flask opened %q for Go's cookie, want %q (signature or id rejected)", fc.SID, gc.SID)
 	}
-	if d := typedjson.Diff(gc.values(t), fc.values(t)); d != "" {
+	if d := typedjson.Diff(gc.Values(t), fc.Values(t)); d != "" {
 		t.Fatalf("Flask read Go's new session differently: %s", d)
 	}
 	if !fc.Permanent {
@@ -127,47 +127,47 @@ func (x *Pair) Run(t *testing.T) {
 	}
 
 	// 4. Flash messages both ways (Flask stores them as tuples).
-	if got := x.do(t, "GET", x.Flask+"/flashes", gc.cookie, nil).Flashes; len(got) != 1 || got[0] != [2]string{"info", "welcome"} {
+	if got := x.Do(t, "GET", x.Flask+"/flashes", gc.Cookie, nil).Flashes; len(got) != 1 || got[0] != [2]string{"info", "welcome"} {
 		t.Errorf("Flask consumed flashes %v, want [[info welcome]]", got)
 	}
-	x.do(t, "POST", x.Flask+"/flash?msg=saved&cat=success", gc.cookie, nil)
-	if got := x.do(t, "GET", x.Go+"/flashes", gc.cookie, nil).Flashes; len(got) != 1 || got[0] != [2]string{"success", "saved"} {
+	x.Do(t, "POST", x.Flask+"/flash?msg=saved&cat=success", gc.Cookie, nil)
+	if got := x.Do(t, "GET", x.Go+"/flashes", gc.Cookie, nil).Flashes; len(got) != 1 || got[0] != [2]string{"success", "saved"} {
 		t.Errorf("Go consumed flashes %v, want [[success saved]]", got)
 	}
-	if _, ok := x.do(t, "GET", x.Flask+"/dump", gc.cookie, nil).values(t)["_flashes"]; ok {
+	if _, ok := x.Do(t, "GET", x.Flask+"/dump", gc.Cookie, nil).Values(t)["_flashes"]; ok {
 		t.Errorf("Flask still has _flashes after Go consumed them")
 	}
 
 	// 5. A tampered or foreign cookie is not accepted by Go.
 	if x.Signed {
 		sid, _, _ := strings.Cut(cookie, ".")
-		bad := x.do(t, "GET", x.Go+"/dump", sid+".AAAAAAAAAAAAAAAAAAAAAAAAAAA", nil)
-		if bad.SID == fw.SID || len(bad.values(t)) != 0 {
+		bad := x.Do(t, "GET", x.Go+"/dump", sid+".AAAAAAAAAAAAAAAAAAAAAAAAAAA", nil)
+		if bad.SID == fw.SID || len(bad.Values(t)) != 0 {
 			t.Errorf("Go accepted a bad signature: %+v", bad)
 		}
 	} else {
-		unknown := x.do(t, "GET", x.Go+"/dump", "doesnotexist_abcdefghijklmnopqrstuvwxyz012", nil)
-		if unknown.SID == "doesnotexist_abcdefghijklmnopqrstuvwxyz012" || len(unknown.values(t)) != 0 {
+		unknown := x.Do(t, "GET", x.Go+"/dump", "doesnotexist_abcdefghijklmnopqrstuvwxyz012", nil)
+		if unknown.SID == "doesnotexist_abcdefghijklmnopqrstuvwxyz012" || len(unknown.Values(t)) != 0 {
 			t.Errorf("Go adopted an unknown id: %+v", unknown)
 		}
 	}
 
 	// 6. Go clears the session: the entry is deleted, the cookie too.
-	cl := x.do(t, "POST", x.Go+"/clear", gc.cookie, nil)
-	if !cl.setCookie || cl.cookie != "" {
+	cl := x.Do(t, "POST", x.Go+"/clear", gc.Cookie, nil)
+	if !cl.SetCookie || cl.Cookie != "" {
 		t.Errorf("Go sent no deletion cookie on clear")
 	}
 	if _, ok := x.raw(t, x.Prefix+gc.SID); ok {
 		t.Errorf("store entry survived Go's clear")
 	}
 	// Legacy Flask-Session reuses the stale id but finds no data.
-	if v := x.do(t, "GET", x.Flask+"/dump", gc.cookie, nil).values(t); v["created_by"] != nil {
+	if v := x.Do(t, "GET", x.Flask+"/dump", gc.Cookie, nil).Values(t); v["created_by"] != nil {
 		t.Errorf("Flask still sees cleared data: %v", v)
 	}
 }
 
-// field returns the typed value of key in a typed dict.
-func field(t *testing.T, typed any, key string) any {
+// Field returns the typed value of key in a typed dict.
+func Field(t *testing.T, typed any, key string) any {
 	t.Helper()
 	for _, p := range typed.(map[string]any)["$dict"].([]any) {
 		if pair := p.([]any); pair[0] == key {

@@ -13,8 +13,8 @@ import (
 	"github.com/flaskgo/session"
 )
 
-// toTyped writes Go session values in the peer's typed JSON.
-func toTyped(v any) any {
+// ToTyped writes Go session values in the peer's typed JSON.
+func ToTyped(v any) any {
 	switch x := v.(type) {
 	case nil, bool, string, int64, int, *big.Int:
 		return x
@@ -31,11 +31,11 @@ func toTyped(v any) any {
 	case []byte:
 		return map[string]any{"$bytes": base64.StdEncoding.EncodeToString(x)}
 	case session.Tuple:
-		return map[string]any{"$tuple": toTyped([]any(x))}
+		return map[string]any{"$tuple": ToTyped([]any(x))}
 	case []any:
 		out := make([]any, len(x))
 		for i, e := range x {
-			out[i] = toTyped(e)
+			out[i] = ToTyped(e)
 		}
 		return out
 	case map[string]any:
@@ -46,7 +46,7 @@ func toTyped(v any) any {
 		sort.Strings(keys)
 		pairs := make([]any, len(keys))
 		for i, k := range keys {
-			pairs[i] = []any{k, toTyped(x[k])}
+			pairs[i] = []any{k, ToTyped(x[k])}
 		}
 		return map[string]any{"$dict": pairs}
 	case time.Time:
@@ -59,10 +59,10 @@ func toTyped(v any) any {
 	return map[string]any{"$unsupported": fmt.Sprintf("%T", v)}
 }
 
-// fromTyped reads the peer's typed JSON into Go session values, mapping
+// FromTyped reads the peer's typed JSON into Go session values, mapping
 // Python types as flasksession does: sets to lists, dates to strings,
 // naive datetimes to UTC.
-func fromTyped(v any) (any, error) {
+func FromTyped(v any) (any, error) {
 	switch x := v.(type) {
 	case nil, bool, string:
 		return x, nil
@@ -77,7 +77,7 @@ func fromTyped(v any) (any, error) {
 	case []any:
 		out := make([]any, len(x))
 		for i, e := range x {
-			g, err := fromTyped(e)
+			g, err := FromTyped(e)
 			if err != nil {
 				return nil, err
 			}
@@ -96,7 +96,7 @@ func fromTyped(v any) (any, error) {
 					if !ok {
 						return nil, fmt.Errorf("non-string key %v", pair[0])
 					}
-					g, err := fromTyped(pair[1])
+					g, err := FromTyped(pair[1])
 					if err != nil {
 						return nil, err
 					}
@@ -104,13 +104,13 @@ func fromTyped(v any) (any, error) {
 				}
 				return out, nil
 			case "$tuple":
-				l, err := fromTyped(inner)
+				l, err := FromTyped(inner)
 				if err != nil {
 					return nil, err
 				}
 				return session.Tuple(l.([]any)), nil
 			case "$set":
-				return fromTyped(inner)
+				return FromTyped(inner)
 			case "$float":
 				switch s {
 				case "nan":

@@ -9,8 +9,8 @@ python3-flask-sqlalchemy with python3-psycopg2 / python3-pymysql):
     /usr/bin/python3 peer.py --secret KEY --prefix PREFIX [--signer] [--port 0]
         --type redis      [--redis 127.0.0.1:6379/0]
         --type memcached  [--memcached 127.0.0.1:11211]
-        --type filesystem --dir DIR
-        --type sqlalchemy --sql URI [--table sessions]
+        --type filesystem --dir DIR [--threshold 500]
+        --type sqlalchemy --sql URI [--table sessions] [--create]
 
 It listens on 127.0.0.1, prints "READY <port>" once the socket accepts
 connections, and serves until its stdin closes or it is killed.
@@ -117,7 +117,7 @@ def configure(app, args):
         host, port = args.memcached.rsplit(":", 1)
         app.config.update(SESSION_MEMCACHED=Client((host, int(port))))
     elif args.type == "filesystem":
-        app.config.update(SESSION_FILE_DIR=args.dir)
+        app.config.update(SESSION_FILE_DIR=args.dir, SESSION_FILE_THRESHOLD=args.threshold)
     elif args.type == "sqlalchemy":
         from flask_sqlalchemy import SQLAlchemy
 
@@ -133,7 +133,7 @@ def create_app(args):
     app.config.update(SECRET_KEY=args.secret, SESSION_KEY_PREFIX=args.prefix, SESSION_USE_SIGNER=args.signer)
     db = configure(app, args)
     Session(app)
-    if db is not None:
+    if db is not None and args.create:
         with app.app_context():
             db.create_all()  # Flask-Session 0.3.2 leaves the table to the app
 
@@ -176,8 +176,10 @@ def main():
     ap.add_argument("--redis", default="127.0.0.1:6379/0")
     ap.add_argument("--memcached", default="127.0.0.1:11211")
     ap.add_argument("--dir", default="")
+    ap.add_argument("--threshold", type=int, default=500)
     ap.add_argument("--sql", default="")
     ap.add_argument("--table", default="sessions")
+    ap.add_argument("--create", action="store_true", help="sqlalchemy: create the table (db.create_all)")
     ap.add_argument("--port", type=int, default=0)
     args = ap.parse_args()
 
