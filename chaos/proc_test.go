@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -71,7 +72,10 @@ type proc struct {
 	argv []string
 	uid  int // run as this user when > 0 (PostgreSQL refuses root)
 	gid  int
-	port int // where it listens, for ready()
+	port int // where it listens
+	// ready, if set, tells a server that accepts connections from one that
+	// also answers (PostgreSQL refuses queries during crash recovery).
+	ready func() error
 
 	mu     sync.Mutex
 	cmd    *exec.Cmd
@@ -116,24 +120,65 @@ func (p *proc) tryStart() error {
 		}
 		if c, err := net.DialTimeout("tcp", addrOf(p.port), 200*time.Millisecond); err == nil {
 			c.Close()
-			return nil
+			if p.ready == nil || p.ready() == nil {
+				return nil
+			}
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
 	return fmt.Errorf("%s not listening on %d after 60s:\n%s", p.name, p.port, p.output())
 }
 
-// signal sends sig to the process group.
+// signal sends sig to the server and every process it forked. A process
+// group is not enough: PostgreSQL's backends call setsid, so they leave the
+// postmaster's group, and a paused postmaster alone still serves every
+// open connection.
 func (p *proc) signal(sig syscall.Signal) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.cmd == nil || p.cmd.Process == nil {
 		return fmt.Errorf("%s is not running", p.name)
 	}
-	if err := syscall.Kill(-p.cmd.Process.Pid, sig); err != nil {
+	pids := descendants(p.cmd.Process.Pid)
+	if err := syscall.Kill(pids[0], sig); err != nil {
 		return fmt.Errorf("%s to %s: %w", sig, p.name, err)
 	}
+	for _, pid := range pids[1:] {
+		_ = syscall.Kill(pid, sig) // one may just have exited
+	}
 	return nil
+}
+
+// descendants returns root and every live process below it (from /proc).
+func descendants(root int) []int {
+	children := map[int][]int{}
+	entries, _ := os.ReadDir("/proc")
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		b, err := os.ReadFile("/proc/" + e.Name() + "/stat")
+		if err != nil {
+			continue
+		}
+		// pid (comm) state ppid ...: comm may hold spaces and parentheses.
+		i := bytes.LastIndexByte(b, ')')
+		if i < 0 {
+			continue
+		}
+		f := strings.Fields(string(b[i+1:]))
+		if len(f) < 2 {
+			continue
+		}
+		ppid, _ := strconv.Atoi(f[1])
+		children[ppid] = append(children[ppid], pid)
+	}
+	out := []int{root}
+	for i := 0; i < len(out); i++ {
+		out = append(out, children[out[i]]...)
+	}
+	return out
 }
 
 // kill SIGKILLs the process group and waits for the server to be gone.
@@ -150,8 +195,6 @@ func (p *proc) kill(t testing.TB) {
 	case <-time.After(10 * time.Second):
 		t.Fatalf("%s did not exit after SIGKILL", p.name)
 	}
-	// Forked children (PostgreSQL's backends) are in the group too; give
-	// the kernel a moment to reap them before the port is reused.
 	waitPortClosed(p.port)
 }
 
