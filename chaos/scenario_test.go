@@ -58,13 +58,17 @@ type target struct {
 	// store forgetting (memcached, Redis without persistence, async
 	// replication), never as corruption, which fails the test always.
 	durable bool
-	open    func(t testing.TB) (session.Store, func())
+	// forgetting names why a non-durable target loses sessions, for the
+	// table (default: the store forgot by design).
+	forgetting string
+	open       func(t testing.TB) (session.Store, func())
 }
 
 // result is one row of the table.
 type result struct {
 	store, fault                      string
 	durable                           bool
+	forgetting                        string
 	served                            int
 	failed                            map[int]int // by status, 0: no answer
 	p99Before, p99During, p99After    time.Duration
@@ -188,7 +192,7 @@ func maxTime(a, b time.Time) time.Time {
 // summarize splits the samples into before the fault, during it (until the
 // last failure or the store's return, whichever is later) and after.
 func summarize(tg target, fault string, ss []sample, mk marks) result {
-	r := result{store: tg.store, fault: fault, durable: tg.durable, failed: map[int]int{}}
+	r := result{store: tg.store, fault: fault, durable: tg.durable, forgetting: tg.forgetting, failed: map[int]int{}}
 	end := maxTime(mk.back, lastFailure(ss))
 	var before, during, after []time.Duration
 	for _, s := range ss {
@@ -256,6 +260,8 @@ func (r result) lost() string {
 		return "0"
 	case r.durable:
 		return fmt.Sprintf("%d ACKNOWLEDGED (%d gone, %d rolled back)", n, r.forgot, r.rolledBack)
+	case r.forgetting != "":
+		return fmt.Sprintf("%d %s (%d gone, %d rolled back)", n, r.forgetting, r.forgot, r.rolledBack)
 	default:
 		return fmt.Sprintf("%d forgotten, expected (%d gone, %d rolled back)", n, r.forgot, r.rolledBack)
 	}
