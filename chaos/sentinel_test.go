@@ -151,4 +151,3 @@ func TestRedisSentinel(t *testing.T) {
 		})
 	})
 }
-
