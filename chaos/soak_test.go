@@ -1,0 +1,130 @@
+package chaos
+
+import (
+	"fmt"
+	"io"
+	"log/slog"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/flaskgo/session"
+	"github.com/flaskgo/session/sqlstore"
+)
+
+// soakLength is the steady load's length: 30 s in the short form, 5
+// minutes in the long one; samples every soakEvery.
+func soakLength() (length, every time.Duration) {
+	if long() {
+		return 5 * time.Minute, 10 * time.Second
+	}
+	return 30 * time.Second, 3 * time.Second
+}
+
+// soakSample is the process at one moment of a soak.
+type soakSample struct {
+	at         time.Duration
+	served     int
+	goroutines int
+	heap       uint64
+}
+
+var (
+	soaksMu sync.Mutex
+	soaks   []string // one line per soak, for the summary
+)
+
+// soak runs a steady load on tg and checks that it stays flat: no failed
+// request, no loss, the peak goroutine count of the second half within one per worker of the
+// first half's, and the live heap of the last sample within max(2×, +8 MiB)
+// of the first (the heap includes the harness's own record of every
+// request, some 40 bytes each).
+func soak(t *testing.T, tg target) {
+	length, every := soakLength()
+	g0, _ := settle(0)
+	st, closeClient := tg.open(t)
+	m, err := session.New(session.Config{SecretKey: "chaos-harness-secret-key-0123456789", Store: st,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := newLoad(m, loadSize())
+	l.start()
+	var samples []soakSample
+	start := time.Now()
+	for time.Since(start) < length {
+		time.Sleep(every)
+		runtime.GC()
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		samples = append(samples, soakSample{at: time.Since(start).Round(time.Second), served: len(l.snapshot()),
+			goroutines: runtime.NumGoroutine(), heap: ms.HeapAlloc})
+	}
+	l.stop()
+	unverified := l.verify(t, 10*time.Second)
+	l.close()
+	closeClient()
+	g1, _ := settle(g0 + goroutineTolerance)
+
+	ss := l.snapshot()
+	failed := map[int]int{}
+	var lat []time.Duration
+	for _, s := range ss {
+		lat = append(lat, s.dur)
+		if s.status != 200 {
+			failed[s.status]++
+		}
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "soak %s %v: %d requests (%.0f/s), failed %v, p99 %s, goroutines %d→%d; samples (t, goroutines, heap MiB):",
+		tg.store, length, len(ss), float64(len(ss))/length.Seconds(), failed, ms(p99(lat)), g0, g1)
+	for _, s := range samples {
+		fmt.Fprintf(&b, " %v %d %.1f;", s.at, s.goroutines, float64(s.heap)/(1<<20))
+	}
+	t.Log(b.String())
+	soaksMu.Lock()
+	soaks = append(soaks, b.String())
+	soaksMu.Unlock()
+
+	if len(failed) > 0 {
+		t.Errorf("failed requests under steady load: %v", failed)
+	}
+	if n := l.loss.forgot.Load() + l.loss.rolledBack.Load() + l.loss.corrupt.Load(); n > 0 || unverified > 0 {
+		t.Errorf("%d sessions lost or corrupted, %d unverified: %v", n, unverified, l.loss.notes)
+	}
+	// Goroutines under load move with the requests in flight (up to a
+	// few per worker); a leak shows as growth: the second half's peak
+	// may not exceed the first half's by more than one per worker.
+	first, last := samples[0], samples[len(samples)-1]
+	half := len(samples) / 2
+	if p1, p2 := peak(samples[:half]), peak(samples[half:]); p2 > p1+loadSize().workers {
+		t.Errorf("goroutines grew under steady load: peak %d in the first half, %d in the second", p1, p2)
+	}
+	if limit := max(2*first.heap, first.heap+8<<20); last.heap > limit {
+		t.Errorf("live heap grew from %.1f to %.1f MiB", float64(first.heap)/(1<<20), float64(last.heap)/(1<<20))
+	}
+	if g1 > g0+goroutineTolerance {
+		t.Errorf("goroutines: %d before, %d after the soak", g0, g1)
+	}
+}
+
+func TestSoak(t *testing.T) {
+	t.Run("redis", func(t *testing.T) {
+		p := startRedis(t, redisDurable)
+		soak(t, redisTarget("redis (AOF, fsync always)", p, true))
+	})
+	t.Run("postgres", func(t *testing.T) {
+		p := startPostgres(t)
+		soak(t, sqlTarget("postgres (fsync on)", "pgx", pgDSN(p), sqlstore.Postgres))
+	})
+}
+
+func peak(ss []soakSample) int {
+	n := 0
+	for _, s := range ss {
+		n = max(n, s.goroutines)
+	}
+	return n
+}
