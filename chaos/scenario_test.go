@@ -73,6 +73,7 @@ type result struct {
 	failed                            map[int]int // by status, 0: no answer
 	p99Before, p99During, p99After    time.Duration
 	recovery                          time.Duration
+	down                              time.Duration // from the fault to the store being back
 	forgot, rolledBack, corrupt       int64
 	unverified                        int
 	goroutinesBefore, goroutinesAfter int
@@ -211,6 +212,7 @@ func summarize(tg target, fault string, ss []sample, mk marks) result {
 		}
 	}
 	r.p99Before, r.p99During, r.p99After = p99(before), p99(during), p99(after)
+	r.down = mk.back.Sub(mk.start)
 	if last := lastFailure(ss); last.After(mk.back) {
 		r.recovery = last.Sub(mk.back)
 	}
@@ -270,19 +272,19 @@ func (r result) lost() string {
 func ms(d time.Duration) string { return fmt.Sprintf("%.0f ms", float64(d)/float64(time.Millisecond)) }
 
 func (r result) String() string {
-	return fmt.Sprintf("%s / %s: served %d, failed %s, p99 before %s, during %s, after %s, recovered %s after the store was back, lost %s, corrupted %d, goroutines %d→%d, heap %.1f→%.1f MiB",
-		r.store, r.fault, r.served, r.failures(), ms(r.p99Before), ms(r.p99During), ms(r.p99After), ms(r.recovery), r.lost(), r.corrupt,
+	return fmt.Sprintf("%s / %s: store down %s, served %d, failed %s, p99 before %s, during %s, after %s, recovered %s after the store was back, lost %s, corrupted %d, goroutines %d→%d, heap %.1f→%.1f MiB",
+		r.store, r.fault, ms(r.down), r.served, r.failures(), ms(r.p99Before), ms(r.p99During), ms(r.p99After), ms(r.recovery), r.lost(), r.corrupt,
 		r.goroutinesBefore, r.goroutinesAfter, float64(r.heapBefore)/(1<<20), float64(r.heapAfter)/(1<<20))
 }
 
 // table renders every result as the Markdown table of docs/reliability.md.
 func table(rs []result) string {
 	var b strings.Builder
-	b.WriteString("| store | fault | served | failed (by status) | p99 before | p99 during | p99 after | recovery | lost | corrupted | goroutines | heap MiB |\n")
-	b.WriteString("|---|---|---|---|---|---|---|---|---|---|---|---|\n")
+	b.WriteString("| store | fault | store down | served | failed (by status) | p99 before | p99 during | p99 after | recovery | lost | corrupted | goroutines | heap MiB |\n")
+	b.WriteString("|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
 	for _, r := range rs {
-		fmt.Fprintf(&b, "| %s | %s | %d | %s | %s | %s | %s | %s | %s | %d | %d→%d | %.1f→%.1f |\n",
-			r.store, r.fault, r.served, r.failures(), ms(r.p99Before), ms(r.p99During), ms(r.p99After), ms(r.recovery),
+		fmt.Fprintf(&b, "| %s | %s | %s | %d | %s | %s | %s | %s | %s | %s | %d | %d→%d | %.1f→%.1f |\n",
+			r.store, r.fault, ms(r.down), r.served, r.failures(), ms(r.p99Before), ms(r.p99During), ms(r.p99After), ms(r.recovery),
 			r.lost(), r.corrupt, r.goroutinesBefore, r.goroutinesAfter, float64(r.heapBefore)/(1<<20), float64(r.heapAfter)/(1<<20))
 	}
 	return b.String()
