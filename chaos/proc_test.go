@@ -213,12 +213,6 @@ func (p *proc) stop() {
 	}
 }
 
-func (p *proc) pid() int {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.cmd.Process.Pid
-}
-
 func (p *proc) output() string {
 	p.mu.Lock()
 	defer p.mu.Unlock()
