@@ -37,7 +37,7 @@ func timings() timing {
 
 func loadSize() loadConfig {
 	if long() {
-		return loadConfig{sessions: 1000, workers: 16, pause: 5 * time.Millisecond}
+		return loadConfig{sessions: 1000, workers: 16, pause: 20 * time.Millisecond}
 	}
 	return loadConfig{sessions: 200, workers: 12, pause: 20 * time.Millisecond}
 }
