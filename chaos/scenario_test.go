@@ -71,6 +71,7 @@ type result struct {
 	forgetting                        string
 	served                            int
 	failed                            map[int]int // by status, 0: no answer
+	failedBefore                      int         // of which before the fault (a loaded machine's stray timeouts)
 	p99Before, p99During, p99After    time.Duration
 	recovery                          time.Duration
 	down                              time.Duration // from the fault to the store being back
@@ -205,6 +206,9 @@ func summarize(tg target, fault string, ss []sample, mk marks) result {
 		switch {
 		case s.start.Before(mk.start):
 			before = append(before, s.dur)
+			if s.status != 200 {
+				r.failedBefore++
+			}
 		case !s.start.After(end):
 			during = append(during, s.dur)
 		default:
@@ -272,8 +276,8 @@ func (r result) lost() string {
 func ms(d time.Duration) string { return fmt.Sprintf("%.0f ms", float64(d)/float64(time.Millisecond)) }
 
 func (r result) String() string {
-	return fmt.Sprintf("%s / %s: store down %s, served %d, failed %s, p99 before %s, during %s, after %s, recovered %s after the store was back, lost %s, corrupted %d, goroutines %d→%d, heap %.1f→%.1f MiB",
-		r.store, r.fault, ms(r.down), r.served, r.failures(), ms(r.p99Before), ms(r.p99During), ms(r.p99After), ms(r.recovery), r.lost(), r.corrupt,
+	return fmt.Sprintf("%s / %s: store down %s, served %d, failed %s (%d before the fault), p99 before %s, during %s, after %s, recovered %s after the store was back, lost %s, corrupted %d, goroutines %d→%d, heap %.1f→%.1f MiB",
+		r.store, r.fault, ms(r.down), r.served, r.failures(), r.failedBefore, ms(r.p99Before), ms(r.p99During), ms(r.p99After), ms(r.recovery), r.lost(), r.corrupt,
 		r.goroutinesBefore, r.goroutinesAfter, float64(r.heapBefore)/(1<<20), float64(r.heapAfter)/(1<<20))
 }
 
