@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/flaskgo/session"
 )
@@ -303,4 +304,12 @@ func (l *load) snapshot() []sample {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return append([]sample(nil), l.samples...)
+}
+
+// logSize returns how many requests the load has recorded and the bytes
+// its record takes (what the soak leaves out of the heap it reports).
+func (l *load) logSize() (n int, bytes uint64) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return len(l.samples), uint64(cap(l.samples)) * uint64(unsafe.Sizeof(sample{}))
 }
