@@ -4,7 +4,7 @@ GO ?= go
 STATICCHECK_VERSION ?= v0.6.1
 TESTFLAGS ?= -race -count=1 -timeout 25m
 
-.PHONY: test lint bench bench-http fuzz demo services
+.PHONY: test lint bench bench-http fuzz demo services chaos
 
 ## test: run every module's tests (the README's test command), then the
 ## core again built with C zlib (-tags czlib) when cgo and zlib are there
@@ -38,6 +38,12 @@ FUZZTIME ?= 30s
 FUZZPKGS ?= taggedjson signer seal flasksession filestore cachelibstore . cmd/sessionctl cmd/sessiondemo redisstore memcachestore sqlstore
 fuzz:
 	@set -e; for p in $(FUZZPKGS); do for f in $$(cd $$p && $(GO) test -list 'Fuzz.*' . | grep ^Fuzz); do echo "== $$p $$f"; (cd $$p && $(GO) test -run='^$$' -fuzz="^$$f$$" -fuzztime=$(FUZZTIME) .); done; done
+
+## chaos: the fault harness, short form (every fault once per store, ~3 min;
+## CHAOS_LONG=1 for the long form); starts its own servers on ports 17000-17999
+CHAOS_TIMEOUT ?= 60m
+chaos:
+	cd chaos && $(GO) test -count=1 -v -timeout $(CHAOS_TIMEOUT) .
 
 ## demo: the demo shop on the signed-cookie store
 demo:
