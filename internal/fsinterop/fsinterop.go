@@ -92,9 +92,6 @@ func Start(t *testing.T, b Backend, o Options) *Pair {
 	return p
 }
 
-// RandomPrefix is a key prefix of the test's own, for shared servers.
-func RandomPrefix(name string) string { return name + "-" + randomHex(6) + ":" }
-
 // PeerScript is the absolute path of testdata/peer.py, for tests that run
 // the peer themselves.
 func PeerScript(t *testing.T) string {
