@@ -87,7 +87,7 @@ func (s *sentinelSet) primaryPort() int {
 // asynchronous: a write the primary acknowledged and had not yet sent to
 // the replica is lost when the replica is promoted, so this target is not
 // "durable" across a failover, and such losses are reported as such.
-func sentinelTarget(name string, s *sentinelSet) target {
+func sentinelTarget(name string, s *sentinelSet, opts ...redisstore.Option) target {
 	return target{store: name, forgetting: "ACKNOWLEDGED, lost with the failover (async replication)", open: func(t testing.TB) (session.Store, func()) {
 		c := redis.NewFailoverClient(&redis.FailoverOptions{
 			MasterName: sentinelMaster, SentinelAddrs: s.sentinelAddrs(),
@@ -95,8 +95,35 @@ func sentinelTarget(name string, s *sentinelSet) target {
 			ContextTimeoutEnabled: true, MaxRetries: redisMaxRetries, PoolSize: redisPoolSize, PoolTimeout: redisPoolTimeout,
 			DialerRetries: 1,
 		})
-		return redisstore.New(c), func() { c.Close() }
+		return redisstore.New(c, opts...), func() { c.Close() }
 	}}
+}
+
+// sentinelAckedTarget is sentinelTarget with every write waiting for the
+// replica's acknowledgement (redisstore.WithReplicaAcks): a write the
+// failover would drop is answered 503 instead of 200, so an acknowledged
+// write is never lost and the target is durable across a failover.
+func sentinelAckedTarget(name string, s *sentinelSet) target {
+	tg := sentinelTarget(name, s, redisstore.WithReplicaAcks(1, 200*time.Millisecond))
+	tg.durable, tg.forgetting = true, ""
+	// Writes succeed again only once the old primary has rejoined as the
+	// new one's replica and resynced: measured 14.8 s after a failover.
+	tg.recover = 45 * time.Second
+	return tg
+}
+
+// waitReplicaInSync waits until the node that is not the primary replicates
+// from it again (after a failover the old primary rejoins as a replica).
+func (s *sentinelSet) waitReplicaInSync(t *testing.T) {
+	t.Helper()
+	waitFor(t, 30*time.Second, "the old primary in sync as a replica", func() bool {
+		for _, p := range []*proc{s.primary, s.replica} {
+			if p.port != s.primaryPort() && redisInfo(addrOf(p.port), "replication", "master_link_status") != "up" {
+				return false
+			}
+		}
+		return true
+	})
 }
 
 // waitSwitched waits for the sentinels to name a new primary and for it to
@@ -127,17 +154,14 @@ func (s *sentinelSet) failover(t *testing.T, m *marks) {
 func TestRedisSentinel(t *testing.T) {
 	s := startSentinels(t)
 	t.Run("failover", func(t *testing.T) { runFault(t, sentinelTarget(sentinelName, s), "SENTINEL FAILOVER", s.failover) })
+	t.Run("failover-acked", func(t *testing.T) {
+		s.waitReplicaInSync(t)
+		runFault(t, sentinelAckedTarget(sentinelName+", WithReplicaAcks(1)", s), "SENTINEL FAILOVER", s.failover)
+	})
 	t.Run("kill-primary", func(t *testing.T) {
-		// After the first failover the old primary replicates from the
-		// new one; wait for that before killing the primary again.
-		waitFor(t, 30*time.Second, "the old primary in sync as a replica", func() bool {
-			for _, p := range []*proc{s.primary, s.replica} {
-				if p.port != s.primaryPort() && redisInfo(addrOf(p.port), "replication", "master_link_status") != "up" {
-					return false
-				}
-			}
-			return true
-		})
+		// After a failover the old primary replicates from the new one;
+		// wait for that before killing the primary again.
+		s.waitReplicaInSync(t)
 		runFault(t, sentinelTarget(sentinelName, s), "SIGKILL of the primary", func(t *testing.T, m *marks) {
 			old := s.primaryPort()
 			victim := s.primary

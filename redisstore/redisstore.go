@@ -55,6 +55,11 @@ import (
 // key (only possible with keys or prefixes that contain '{' or '}').
 var ErrInvalidKey = errors.New("redisstore: invalid key")
 
+// ErrNotReplicated means a write reached the primary but fewer replicas
+// than WithReplicaAcks asks for acknowledged it in time: it is reported as
+// failed, because a failover could still lose it.
+var ErrNotReplicated = errors.New("redisstore: write not acknowledged by enough replicas")
+
 // DefaultIndexPrefix is the prefix of the owner keys and user sets unless
 // WithUserIndexPrefix says otherwise.
 const DefaultIndexPrefix = "flaskgo:"
@@ -66,6 +71,8 @@ type Store struct {
 	client      redis.UniversalClient
 	prefix      string
 	indexPrefix string
+	acks        int           // WithReplicaAcks: replicas that must acknowledge a write
+	ackTimeout  time.Duration // WithReplicaAcks: how long a write waits for them
 }
 
 var (
@@ -92,6 +99,21 @@ func WithKeyPrefix(prefix string) Option {
 // The default is DefaultIndexPrefix. The prefix must not contain '{' or '}'.
 func WithUserIndexPrefix(prefix string) Option {
 	return func(s *Store) { s.indexPrefix = prefix }
+}
+
+// WithReplicaAcks makes every write (Save, SaveIfVersion, Touch, Delete)
+// wait until n replicas have acknowledged it, for at most timeout: Redis
+// WAIT, sent in the same pipeline as the write, so on the same connection
+// and in the same round trip. A write that fewer replicas acknowledged
+// fails with an error wrapping ErrNotReplicated (and session.ErrStore at
+// the Manager, so the request gets a 503): it may still be on the primary,
+// but it was not acknowledged, so a failover can no longer lose a write the
+// application was told had succeeded. Replication stays asynchronous: a
+// replica that acknowledged has the write in memory. For a primary with
+// replicas (a Sentinel-backed client); with a Redis Cluster client every
+// write fails (WAIT would reach an arbitrary node).
+func WithReplicaAcks(n int, timeout time.Duration) Option {
+	return func(s *Store) { s.acks, s.ackTimeout = n, timeout }
 }
 
 // New returns a Store that keeps sessions in the Redis reached through
@@ -190,7 +212,7 @@ func (s *Store) write(ctx context.Context, op, key string, rec session.Record, c
 		args[4] = until
 		calls = append(calls, &call{script: userAddScript, keys: []string{s.userKey(rec.UserID)}, args: []any{key, until}})
 	}
-	s.run(ctx, calls)
+	repErr := s.run(ctx, calls)
 	for _, c := range calls {
 		if err := c.cmd.Err(); err != nil {
 			return 0, fmt.Errorf("redisstore: %s %q: %w", op, key, err)
@@ -201,6 +223,8 @@ func (s *Store) write(ctx context.Context, op, key string, rec session.Record, c
 		return 0, fmt.Errorf("redisstore: %s %q: unexpected reply: %w", op, key, err)
 	case res == 0:
 		return 0, fmt.Errorf("redisstore: %s %q: %w", op, key, session.ErrConflict)
+	case repErr != nil:
+		return 0, fmt.Errorf("redisstore: %s %q: %w", op, key, repErr)
 	case res == 2:
 		if err := s.index(ctx, key, keys[1], rec.UserID, until); err != nil {
 			return 0, fmt.Errorf("redisstore: %s %q: %w", op, key, err)
@@ -232,7 +256,20 @@ func (s *Store) Delete(ctx context.Context, key string) error {
 	if err != nil {
 		return fmt.Errorf("redisstore: delete: %w", err)
 	}
-	if err := s.client.Del(ctx, keys...).Err(); err != nil {
+	if s.acks == 0 {
+		if err := s.client.Del(ctx, keys...).Err(); err != nil {
+			return fmt.Errorf("redisstore: delete %q: %w", key, err)
+		}
+		return nil
+	}
+	pipe := s.client.Pipeline()
+	del := pipe.Del(ctx, keys...)
+	wait := s.wait(ctx, pipe, s.acks)
+	_, _ = pipe.Exec(ctx)
+	if err := del.Err(); err != nil {
+		return fmt.Errorf("redisstore: delete %q: %w", key, err)
+	}
+	if err := s.replicated(wait); err != nil {
 		return fmt.Errorf("redisstore: delete %q: %w", key, err)
 	}
 	return nil
@@ -252,7 +289,14 @@ func (s *Store) Touch(ctx context.Context, key string, expires time.Time) error 
 	if !expires.After(now) {
 		expired = "1"
 	}
-	owner, err := touchScript.Run(ctx, s.client, keys, unixMillis(expires), expired).Text()
+	touch := &call{script: touchScript, keys: keys, args: []any{unixMillis(expires), expired}}
+	repErr := s.run(ctx, []*call{touch})
+	owner, err := touch.cmd.Text()
+	if err == nil || errors.Is(err, redis.Nil) {
+		if repErr != nil {
+			return fmt.Errorf("redisstore: touch %q: %w", key, repErr)
+		}
+	}
 	if errors.Is(err, redis.Nil) {
 		return fmt.Errorf("redisstore: touch %q: %w", key, session.ErrNotFound)
 	}
@@ -298,7 +342,7 @@ func (s *Store) UserSessions(ctx context.Context, userID string) ([]session.Reco
 		calls = append(calls, &call{script: metaScript, keys: ks})
 		keys = append(keys, m)
 	}
-	s.run(ctx, calls)
+	s.read(ctx, calls)
 	infos := make([]session.RecordInfo, 0, len(calls))
 	for i, c := range calls {
 		res, err := c.cmd.Slice()
@@ -362,7 +406,9 @@ func (s *Store) DeleteUserSessions(ctx context.Context, userID string, except ..
 		calls = append(calls, &call{script: deleteIfOwnerScript, keys: ks, args: []any{userID}})
 		keys = append(keys, m)
 	}
-	s.run(ctx, calls)
+	if err := s.run(ctx, calls); err != nil {
+		return 0, fmt.Errorf("redisstore: delete user sessions of %q: %w", userID, err)
+	}
 	var deleted []any
 	for i, c := range calls {
 		d, err := c.cmd.Int()
@@ -411,7 +457,7 @@ func (s *Store) ListSessions(ctx context.Context, prefix string, limit int) ([]s
 			calls = append(calls, &call{script: listMetaScript, keys: ks})
 			names = append(names, key)
 		}
-		s.run(ctx, calls)
+		s.read(ctx, calls)
 		for i, c := range calls {
 			res, err := c.cmd.Slice()
 			if errors.Is(err, redis.Nil) {
@@ -511,39 +557,78 @@ type call struct {
 	cmd    *redis.Cmd
 }
 
+// read is run for calls that change nothing: no replica acks.
+func (s *Store) read(ctx context.Context, calls []*call) { _ = s.send(ctx, calls, 0) }
+
 // run sends calls in one pipeline with EVALSHA. Calls that fail with NOSCRIPT
 // (a node that restarted or never saw the script) are sent again with EVAL,
 // which also caches the script on that node; only those are repeated, so no
 // write runs twice. Every call's outcome, errors included, is in its cmd.
-func (s *Store) run(ctx context.Context, calls []*call) {
+// With WithReplicaAcks the pipeline ends with WAIT, and the error says
+// whether enough replicas acknowledged the calls.
+func (s *Store) run(ctx context.Context, calls []*call) error { return s.send(ctx, calls, s.acks) }
+
+// send is run, waiting for acks replicas (0: none).
+func (s *Store) send(ctx context.Context, calls []*call, acks int) error {
 	if len(calls) == 0 {
-		return
+		return nil
 	}
-	if len(calls) == 1 {
+	if len(calls) == 1 && acks == 0 {
 		c := calls[0]
 		c.cmd = c.script.Run(ctx, s.client, c.keys, c.args...)
-		return
+		return nil
 	}
-	exec(ctx, s.client, calls, (*redis.Script).EvalSha)
+	wait := s.exec(ctx, calls, (*redis.Script).EvalSha, acks)
 	var again []*call
 	for _, c := range calls {
 		if redis.HasErrorPrefix(c.cmd.Err(), "NOSCRIPT") {
 			again = append(again, c)
 		}
 	}
-	exec(ctx, s.client, again, (*redis.Script).Eval)
+	if len(again) > 0 {
+		wait = s.exec(ctx, again, (*redis.Script).Eval, acks)
+	}
+	return s.replicated(wait)
 }
 
-// exec sends calls in one pipeline.
-func exec(ctx context.Context, client redis.UniversalClient, calls []*call,
-	send func(*redis.Script, context.Context, redis.Scripter, []string, ...any) *redis.Cmd) {
-	if len(calls) == 0 {
-		return
+// wait queues WAIT for acks replicas in pipe (none for 0).
+func (s *Store) wait(ctx context.Context, pipe redis.Pipeliner, acks int) *redis.Cmd {
+	if acks == 0 {
+		return nil
 	}
-	pipe := client.Pipeline()
+	return pipe.Do(ctx, "WAIT", acks, s.ackTimeout.Milliseconds())
+}
+
+// replicated checks the answer of WAIT (nil: none was asked for).
+func (s *Store) replicated(wait *redis.Cmd) error {
+	if wait == nil {
+		return nil
+	}
+	if _, ok := s.client.(*redis.ClusterClient); ok {
+		return fmt.Errorf("%w: WithReplicaAcks is not for Redis Cluster", ErrNotReplicated)
+	}
+	n, err := wait.Int64()
+	if err != nil {
+		return fmt.Errorf("%w: WAIT: %w", ErrNotReplicated, err)
+	}
+	if n < int64(s.acks) {
+		return fmt.Errorf("%w: %d of %d within %v", ErrNotReplicated, n, s.acks, s.ackTimeout)
+	}
+	return nil
+}
+
+// exec sends calls in one pipeline, then WAIT when the store asks for
+// replica acks.
+func (s *Store) exec(ctx context.Context, calls []*call,
+	send func(*redis.Script, context.Context, redis.Scripter, []string, ...any) *redis.Cmd, acks int) *redis.Cmd {
+	if len(calls) == 0 {
+		return nil
+	}
+	pipe := s.client.Pipeline()
 	for _, c := range calls {
 		c.cmd = send(c.script, ctx, pipe, c.keys, c.args...)
 	}
+	wait := s.wait(ctx, pipe, acks)
 	if _, err := pipe.Exec(ctx); err != nil {
 		// go-redis v9 leaves the commands without an error when its last
 		// retry to get a connection fails; a command that was never answered
@@ -553,7 +638,11 @@ func exec(ctx context.Context, client redis.UniversalClient, calls []*call,
 				c.cmd.SetErr(err)
 			}
 		}
+		if wait != nil && wait.Err() == nil && wait.Val() == nil {
+			wait.SetErr(err)
+		}
 	}
+	return wait
 }
 
 // keys returns the Redis session key and owner key for a store key.
