@@ -3,7 +3,6 @@
 package filestore
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"os"
@@ -135,26 +134,7 @@ func TestLockHolderProcess(t *testing.T) {
 
 func startHolder(t *testing.T, dir string) *exec.Cmd {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^TestLockHolderProcess$", "-test.count=1")
-	cmd.Env = append(os.Environ(), "FILESTORE_LOCK_HOLDER_DIR="+dir)
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd.Stderr = os.Stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = cmd.Process.Signal(syscall.SIGCONT)
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-	})
-	line, err := bufio.NewReader(out).ReadString('\n')
-	if err != nil || strings.TrimSpace(line) != "locked" {
-		t.Fatalf("holder process: %q, %v", line, err)
-	}
-	return cmd
+	return testenv.StartChild(t, "TestLockHolderProcess", "locked", "FILESTORE_LOCK_HOLDER_DIR="+dir)
 }
 
 // A killed holder process (no unlock, no timer) frees the lock at once: its

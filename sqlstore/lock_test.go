@@ -1,7 +1,8 @@
 package sqlstore_test
 
 import (
-	"bufio"
+	"github.com/flaskgo/session/internal/testenv"
+
 	"context"
 	"crypto/rand"
 	"database/sql"
@@ -155,30 +156,11 @@ func TestLockHolderProcess(t *testing.T) {
 func startHolder(t *testing.T, b *backend, table string, ttl time.Duration) *exec.Cmd {
 	t.Helper()
 	dsn, _ := b.reach()
-	cmd := exec.Command(os.Args[0], "-test.run=^TestLockHolderProcess$", "-test.count=1")
-	cmd.Env = append(os.Environ(),
+	return testenv.StartChild(t, "TestLockHolderProcess", "locked",
 		"SQLSTORE_LOCK_HOLDER_DSN="+dsn,
 		"SQLSTORE_LOCK_HOLDER_BACKEND="+b.name,
 		"SQLSTORE_LOCK_HOLDER_TABLE="+table,
 		"SQLSTORE_LOCK_HOLDER_TTL="+ttl.String())
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd.Stderr = os.Stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = cmd.Process.Signal(syscall.SIGCONT)
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-	})
-	line, err := bufio.NewReader(out).ReadString('\n')
-	if err != nil || strings.TrimSpace(line) != "locked" {
-		t.Fatalf("holder process: %q, %v", line, err)
-	}
-	return cmd
 }
 
 // A holder process that is killed (SIGKILL: no unlock, no timer) frees the
