@@ -151,12 +151,17 @@ func newLoad(m *session.Manager, cfg loadConfig) *load {
 func (l *load) start() {
 	ctx, cancel := context.WithCancel(context.Background())
 	l.cancel = cancel
-	for w := range l.cfg.workers {
+	n, workers := len(l.visitors), l.cfg.workers
+	for w := range min(workers, n) {
 		l.wg.Add(1)
 		go func() {
 			defer l.wg.Done()
-			for i := w; ctx.Err() == nil; i += l.cfg.workers {
-				v := l.visitors[i%len(l.visitors)]
+			// Worker w's visitors are w, w+workers, w+2·workers, ... < n:
+			// cycling over those alone (not over i mod n, which reaches
+			// other workers' visitors when workers does not divide n).
+			own := (n - w + workers - 1) / workers
+			for k := 0; ctx.Err() == nil; k++ {
+				v := l.visitors[w+(k%own)*workers]
 				l.inc(ctx, v)
 				select {
 				case <-ctx.Done():
