@@ -14,7 +14,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -23,9 +22,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/flaskgo/session"
 	"github.com/flaskgo/session/cachelibstore"
-	"github.com/flaskgo/session/flasksession"
 	"github.com/flaskgo/session/internal/fsinterop"
 	"github.com/flaskgo/session/internal/testenv"
 	"github.com/flaskgo/session/typedjson"
@@ -82,11 +79,8 @@ func newInterop(t *testing.T, prefix string, signed bool) *interop {
 		client: &http.Client{Timeout: 30 * time.Second},
 	}
 	secret := "cachelib interop secret " + hex.EncodeToString(b) + hex.EncodeToString(b)
-	args := []string{fsinterop.PeerScript(t), "--secret", secret, "--prefix", prefix, "--type", "filesystem", "--dir", x.dir}
-	if signed {
-		args = append(args, "--signer")
-	}
-	x.flask = testenv.StartPeer(t, fsPython, args...)
+	o := fsinterop.Options{Signed: signed, Prefix: prefix}
+	x.flask = fsinterop.StartFlask(t, secret, o, "--type", "filesystem", "--dir", x.dir)
 
 	st, err := cachelibstore.New(x.dir)
 	if err != nil {
@@ -94,21 +88,7 @@ func newInterop(t *testing.T, prefix string, signed bool) *interop {
 	}
 	t.Cleanup(func() { st.Close() })
 	x.store = st
-	m, err := session.New(session.Config{
-		SecretKey:      secret,
-		Store:          st,
-		KeyPrefix:      prefix,
-		NoKeyPrefix:    prefix == "",
-		PlainStoreKeys: true,
-		SignIDs:        signed,
-		Serializer:     flasksession.Pickle{},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(m.Handler(fsinterop.GoApp()))
-	t.Cleanup(srv.Close)
-	x.goURL = srv.URL
+	x.goURL = fsinterop.StartGo(t, st, secret, o)
 	return x
 }
 

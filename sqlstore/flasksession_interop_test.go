@@ -19,7 +19,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -27,7 +26,6 @@ import (
 	"time"
 
 	"github.com/flaskgo/session"
-	"github.com/flaskgo/session/flasksession"
 	"github.com/flaskgo/session/internal/fsinterop"
 	"github.com/flaskgo/session/internal/testenv"
 	"github.com/flaskgo/session/sqlstore"
@@ -104,33 +102,17 @@ func newSQLInterop(t *testing.T, b *backend, flaskCreates, signed bool, prefix s
 		}
 	}
 	secret := "interop secret, long enough: " + hex.EncodeToString(rnd)
-	args := []string{fsinterop.PeerScript(t), "--secret", secret, "--prefix", prefix, "--type", "sqlalchemy", "--sql", flaskURI(b), "--table", x.table}
-	if signed {
-		args = append(args, "--signer")
-	}
+	args := []string{"--type", "sqlalchemy", "--sql", flaskURI(b), "--table", x.table}
 	if flaskCreates {
 		args = append(args, "--create")
 	}
-	x.flask = testenv.StartPeer(t, testenv.SystemPython, args...)
+	o := fsinterop.Options{Signed: signed, Prefix: prefix}
+	x.flask = fsinterop.StartFlask(t, secret, o, args...)
 	if flaskCreates && !x.tableExists(t) {
 		t.Fatalf("the Flask peer did not create table %s", x.table)
 	}
 
-	m, err := session.New(session.Config{
-		SecretKey:      secret,
-		Store:          st,
-		KeyPrefix:      prefix,
-		NoKeyPrefix:    prefix == "",
-		PlainStoreKeys: true,
-		SignIDs:        signed,
-		Serializer:     flasksession.Pickle{},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(m.Handler(fsinterop.GoApp()))
-	t.Cleanup(srv.Close)
-	x.goURL = srv.URL
+	x.goURL = fsinterop.StartGo(t, st, secret, o)
 	return x
 }
 

@@ -68,15 +68,30 @@ func Start(t *testing.T, b Backend, o Options) *Pair {
 			testenv.SystemPython, strings.Join(imports, ", "), err, bytes.TrimSpace(out))
 	}
 	secret := "interop secret " + randomHex(8)
-	args := append([]string{PeerScript(t), "--secret", secret, "--prefix", o.Prefix}, b.PeerArgs...)
+	p := &Pair{Options: o, raw: b.Raw, client: &http.Client{Timeout: 30 * time.Second}}
+	p.Flask = StartFlask(t, secret, o, b.PeerArgs...)
+	p.Go = StartGo(t, b.Store, secret, o)
+	return p
+}
+
+// StartFlask starts the Flask peer with secret and o on the backend
+// peerArgs select ("--type", "redis", ...) and returns its base URL.
+func StartFlask(t *testing.T, secret string, o Options, peerArgs ...string) string {
+	t.Helper()
+	args := append([]string{PeerScript(t), "--secret", secret, "--prefix", o.Prefix}, peerArgs...)
 	if o.Signed {
 		args = append(args, "--signer")
 	}
-	p := &Pair{Options: o, raw: b.Raw, client: &http.Client{Timeout: 30 * time.Second}}
-	p.Flask = testenv.StartPeer(t, testenv.SystemPython, args...)
+	return testenv.StartPeer(t, testenv.SystemPython, args...)
+}
+
+// StartGo serves GoApp on st with the session settings of a Flask-Session
+// app using secret and o, and returns its base URL.
+func StartGo(t *testing.T, st session.Store, secret string, o Options) string {
+	t.Helper()
 	m, err := session.New(session.Config{
 		SecretKey:      secret,
-		Store:          b.Store,
+		Store:          st,
 		KeyPrefix:      o.Prefix,
 		NoKeyPrefix:    o.Prefix == "",
 		PlainStoreKeys: true,
@@ -88,8 +103,7 @@ func Start(t *testing.T, b Backend, o Options) *Pair {
 	}
 	srv := httptest.NewServer(m.Handler(GoApp()))
 	t.Cleanup(srv.Close)
-	p.Go = srv.URL
-	return p
+	return srv.URL
 }
 
 // PeerScript is the absolute path of testdata/peer.py, for tests that run
