@@ -32,37 +32,6 @@ func lockFiles(t *testing.T, dir string) []string {
 	return m
 }
 
-func wantBusy(t *testing.T, s *Store, key string) {
-	t.Helper()
-	c, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
-	defer cancel()
-	u, err := s.Lock(c, key, time.Minute)
-	if err == nil {
-		t.Error("Lock succeeded while another holder has it")
-		_ = u(context.Background())
-		return
-	}
-	if !errors.Is(err, context.DeadlineExceeded) {
-		t.Errorf("Lock while held = %v; want DeadlineExceeded", err)
-	}
-}
-
-func lockWithin(t *testing.T, s *Store, key string, limit time.Duration) time.Duration {
-	t.Helper()
-	start := time.Now()
-	c, cancel := context.WithTimeout(context.Background(), limit)
-	defer cancel()
-	u, err := s.Lock(c, key, time.Minute)
-	if err != nil {
-		t.Fatalf("Lock: %v (after %v)", err, time.Since(start))
-	}
-	took := time.Since(start)
-	if err := u(context.Background()); err != nil {
-		t.Error(err)
-	}
-	return took
-}
-
 // Two stores on one directory exclude each other (flock holds between open
 // files, also within one process), and unlock removes the lock file.
 func TestLockTwoStoresOneDir(t *testing.T) {
@@ -76,11 +45,11 @@ func TestLockTwoStoresOneDir(t *testing.T) {
 	if n := len(lockFiles(t, dir)); n != 1 {
 		t.Errorf("%d lock files while held; want 1", n)
 	}
-	wantBusy(t, b, "k:lock")
+	storetest.WantLockHeld(t, b, "k:lock", 100*time.Millisecond)
 	if err := unlock(ctx); err != nil {
 		t.Fatal(err)
 	}
-	lockWithin(t, b, "k:lock", time.Second)
+	storetest.LockWithin(t, b, "k:lock", time.Second)
 	if f := lockFiles(t, dir); len(f) != 0 {
 		t.Errorf("lock files left after unlock: %v", f)
 	}
@@ -98,7 +67,7 @@ func TestLockExpiryOnStoreClock(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	wantBusy(t, b, "k:lock")
+	storetest.WantLockHeld(t, b, "k:lock", 100*time.Millisecond)
 	clock.Advance(2 * time.Minute)
 	current, err := b.Lock(ctx, "k:lock", time.Hour)
 	if err != nil {
@@ -107,11 +76,11 @@ func TestLockExpiryOnStoreClock(t *testing.T) {
 	if err := stale(ctx); !errors.Is(err, errLockLost) {
 		t.Errorf("unlock of a broken lock = %v; want errLockLost", err)
 	}
-	wantBusy(t, a, "k:lock")
+	storetest.WantLockHeld(t, a, "k:lock", 100*time.Millisecond)
 	if err := current(ctx); err != nil {
 		t.Fatal(err)
 	}
-	lockWithin(t, a, "k:lock", time.Second)
+	storetest.LockWithin(t, a, "k:lock", time.Second)
 }
 
 // TestLockHolderProcess is the holder of the process tests, run in a child
@@ -143,12 +112,12 @@ func TestLockCrashedProcess(t *testing.T) {
 	dir := t.TempDir()
 	s := newStore(t, dir)
 	holder := startHolder(t, dir)
-	wantBusy(t, s, "k:lock")
+	storetest.WantLockHeld(t, s, "k:lock", 100*time.Millisecond)
 	if err := holder.Process.Kill(); err != nil {
 		t.Fatal(err)
 	}
 	_ = holder.Wait()
-	took := lockWithin(t, s, "k:lock", 5*time.Second)
+	took := storetest.LockWithin(t, s, "k:lock", 5*time.Second)
 	t.Logf("lock taken %v after the holder was killed (TTL 1s)", took)
 	if took > 500*time.Millisecond {
 		t.Errorf("killed holder's lock freed only after %v", took)
@@ -165,8 +134,8 @@ func TestLockFrozenProcess(t *testing.T) {
 	if err := holder.Process.Signal(syscall.SIGSTOP); err != nil {
 		t.Fatal(err)
 	}
-	wantBusy(t, s, "k:lock")
-	lockWithin(t, s, "k:lock", 10*time.Second)
+	storetest.WantLockHeld(t, s, "k:lock", 100*time.Millisecond)
+	storetest.LockWithin(t, s, "k:lock", 10*time.Second)
 	took := time.Since(start)
 	t.Logf("frozen holder's lock (TTL 1s) taken after %v", took)
 	if took < 800*time.Millisecond {

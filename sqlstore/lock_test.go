@@ -7,7 +7,6 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
-	"errors"
 	"os"
 	"os/exec"
 	"strings"
@@ -73,7 +72,7 @@ func TestLockAcrossHandles(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		wantLocked(t, other, "k:lock")
+		storetest.WantLockHeld(t, other, "k:lock", 150*time.Millisecond)
 		if err := unlock(ctx); err != nil {
 			t.Fatal(err)
 		}
@@ -85,38 +84,6 @@ func TestLockAcrossHandles(t *testing.T) {
 			t.Fatal(err)
 		}
 	})
-}
-
-func wantLocked(t *testing.T, st *sqlstore.Store, key string) {
-	t.Helper()
-	c, cancel := context.WithTimeout(context.Background(), 150*time.Millisecond)
-	defer cancel()
-	u, err := st.Lock(c, key, time.Minute)
-	if err == nil {
-		t.Error("Lock succeeded while another process holds it")
-		_ = u(context.Background())
-		return
-	}
-	if !errors.Is(err, context.DeadlineExceeded) {
-		t.Errorf("Lock while held = %v; want DeadlineExceeded", err)
-	}
-}
-
-// lockWithin takes key within limit and reports how long that took.
-func lockWithin(t *testing.T, st *sqlstore.Store, key string, limit time.Duration) time.Duration {
-	t.Helper()
-	start := time.Now()
-	c, cancel := context.WithTimeout(context.Background(), limit)
-	defer cancel()
-	u, err := st.Lock(c, key, time.Minute)
-	if err != nil {
-		t.Fatalf("Lock: %v (after %v)", err, time.Since(start))
-	}
-	took := time.Since(start)
-	if err := u(context.Background()); err != nil {
-		t.Error(err)
-	}
-	return took
 }
 
 // TestLockHolderProcess is the holder of TestLockCrashedProcess, run in a
@@ -174,12 +141,12 @@ func TestLockCrashedProcess(t *testing.T) {
 			ttl = time.Second
 		}
 		holder := startHolder(t, b, st.Table(), ttl)
-		wantLocked(t, st, "k:lock")
+		storetest.WantLockHeld(t, st, "k:lock", 150*time.Millisecond)
 		if err := holder.Process.Kill(); err != nil {
 			t.Fatal(err)
 		}
 		_ = holder.Wait()
-		took := lockWithin(t, st, "k:lock", 10*time.Second)
+		took := storetest.LockWithin(t, st, "k:lock", 10*time.Second)
 		t.Logf("lock taken %v after the holder was killed (TTL %v)", took, ttl)
 		if b.dialect != sqlstore.SQLite && took > 5*time.Second {
 			t.Errorf("lock of a killed holder freed after %v", took)
@@ -200,8 +167,8 @@ func TestLockFrozenProcess(t *testing.T) {
 		if err := holder.Process.Signal(syscall.SIGSTOP); err != nil {
 			t.Fatal(err)
 		}
-		wantLocked(t, st, "k:lock")
-		lockWithin(t, st, "k:lock", 10*time.Second)
+		storetest.WantLockHeld(t, st, "k:lock", 150*time.Millisecond)
+		storetest.LockWithin(t, st, "k:lock", 10*time.Second)
 		took := time.Since(start)
 		t.Logf("frozen holder's lock (TTL %v) taken after %v", ttl, took)
 		if took < ttl-200*time.Millisecond {

@@ -88,9 +88,10 @@ func mustUnlock(t *testing.T, unlock unlockFunc) {
 	}
 }
 
-// wantHeld checks that name is held by someone else: a Lock bounded by wait
-// times out with an error wrapping context.DeadlineExceeded.
-func wantHeld(t *testing.T, lk session.Locker, name string, wait time.Duration) {
+// WantLockHeld checks that name is held by someone else: a Lock bounded by
+// wait times out with an error wrapping context.DeadlineExceeded. For a
+// store's own lock tests (another process, another handle).
+func WantLockHeld(t *testing.T, lk session.Locker, name string, wait time.Duration) {
 	t.Helper()
 	c, cancel := context.WithTimeout(context.Background(), wait)
 	defer cancel()
@@ -103,6 +104,25 @@ func wantHeld(t *testing.T, lk session.Locker, name string, wait time.Duration) 
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("Lock on a held lock = %v; want an error wrapping context.DeadlineExceeded", err)
 	}
+}
+
+// LockWithin takes name within limit (failing t otherwise), releases it,
+// and reports how long taking it took: how soon a crashed or expired
+// holder's lock became free.
+func LockWithin(t *testing.T, lk session.Locker, name string, limit time.Duration) time.Duration {
+	t.Helper()
+	start := time.Now()
+	c, cancel := context.WithTimeout(context.Background(), limit)
+	defer cancel()
+	unlock, err := lk.Lock(c, name, time.Minute)
+	if err != nil {
+		t.Fatalf("Lock: %v (after %v)", err, time.Since(start))
+	}
+	took := time.Since(start)
+	if err := unlock(context.Background()); err != nil {
+		t.Error(err)
+	}
+	return took
 }
 
 // wantFree checks that name can be taken at once (within a generous bound).
@@ -166,7 +186,7 @@ func (l *lockSuite) testWaitBounded(t *testing.T) {
 	defer mustUnlock(t, unlock)
 	const wait = 150 * time.Millisecond
 	start := time.Now()
-	wantHeld(t, lk, name, wait)
+	WantLockHeld(t, lk, name, wait)
 	if took := time.Since(start); took < wait-10*time.Millisecond {
 		t.Errorf("Lock gave up after %v; want it to wait for its context (%v)", took, wait)
 	} else if took > wait+5*time.Second {
@@ -253,7 +273,7 @@ func (l *lockSuite) testExpiry(t *testing.T) {
 	}
 	// The new holder's lock does not inherit the old TTL.
 	time.Sleep(lockTTL)
-	wantHeld(t, lk, name, 100*time.Millisecond)
+	WantLockHeld(t, lk, name, 100*time.Millisecond)
 }
 
 func (l *lockSuite) testUnlockOwnOnly(t *testing.T) {
@@ -271,7 +291,7 @@ func (l *lockSuite) testUnlockOwnOnly(t *testing.T) {
 	if err := expired(ctx(t)); err != nil {
 		t.Logf("unlock of an expired lock: %v", err)
 	}
-	wantHeld(t, lk, name, 150*time.Millisecond)
+	WantLockHeld(t, lk, name, 150*time.Millisecond)
 	mustUnlock(t, current)
 	wantFree(t, lk, name)
 }
@@ -288,7 +308,7 @@ func (l *lockSuite) testUnlockIdempotent(t *testing.T) {
 	if err := first(ctx(t)); err != nil {
 		t.Errorf("third unlock: %v; want nil", err)
 	}
-	wantHeld(t, lk, name, 150*time.Millisecond) // the old unlock left it alone
+	WantLockHeld(t, lk, name, 150*time.Millisecond) // the old unlock left it alone
 	mustUnlock(t, second)
 	wantFree(t, lk, name)
 }
