@@ -115,7 +115,10 @@ def configure(app, args):
         from pymemcache.client.base import Client
 
         host, port = args.memcached.rsplit(":", 1)
-        app.config.update(SESSION_MEMCACHED=Client((host, int(port))))
+        # pymemcache sends writes without waiting for the reply by default, so
+        # Flask answers before memcached has applied its set; a Go request on
+        # another connection can then be applied first and be overwritten.
+        app.config.update(SESSION_MEMCACHED=Client((host, int(port)), default_noreply=False))
     elif args.type == "filesystem":
         app.config.update(SESSION_FILE_DIR=args.dir, SESSION_FILE_THRESHOLD=args.threshold)
     elif args.type == "sqlalchemy":
