@@ -29,6 +29,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"sort"
 	"strconv"
 	"strings"
@@ -113,12 +114,30 @@ func main() {
 	flag.IntVar(&o.flaskThreads, "flask-threads", 4, "threads per gunicorn gthread worker")
 	flag.IntVar(&o.pgConns, "pg-conns", 16, "database/sql pool size for sqlstore")
 	flag.IntVar(&o.repeat, "repeat", 1, "rounds of every cell (odd rounds in reverse server order); more than one adds a table of medians")
+	pin := flag.Bool("pin", false, "run the Go servers on the last CPU and wrk, redis-server and gunicorn on the others (needs taskset)")
+	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the whole run (the Go servers run in this process) to this file")
 	flag.Parse()
+	if *pin {
+		if err := pinSelf(); err != nil {
+			fatalf("%v", err)
+		}
+	}
+	if *cpuprofile != "" {
+		f, err := os.Create(*cpuprofile)
+		if err == nil {
+			err = pprof.StartCPUProfile(f)
+		}
+		if err != nil {
+			fatalf("cpuprofile: %v", err)
+		}
+		defer pprof.StopCPUProfile()
+	}
 	if o.repeat < 1 {
 		o.repeat = 1
 	}
 	o.libs, o.cells = set(*libs), set(*cells)
 	if err := run(o); err != nil {
+		pprof.StopCPUProfile()
 		fatalf("%v", err)
 	}
 }
@@ -153,8 +172,12 @@ func run(o options) error {
 			return fmt.Errorf("%s: seed: %w", t.name, err)
 		}
 	}
-	fmt.Printf("benchhttp: %s, %d CPUs, GOMAXPROCS %d, %s; wrk -t%d -c%d, %v per cell, %d sessions\n",
-		time.Now().UTC().Format("2006-01-02 15:04 MST"), runtime.NumCPU(), runtime.GOMAXPROCS(0), runtime.Version(),
+	pinning := ""
+	if loadCPUs != "" {
+		pinning = fmt.Sprintf(" (pinned: servers on 1 CPU, wrk and Redis on CPU %s)", loadCPUs)
+	}
+	fmt.Printf("benchhttp: %s, %d CPUs%s, GOMAXPROCS %d, %s; wrk -t%d -c%d, %v per cell, %d sessions\n",
+		time.Now().UTC().Format("2006-01-02 15:04 MST"), runtime.NumCPU(), pinning, runtime.GOMAXPROCS(0), runtime.Version(),
 		o.threads, o.conns, o.d, o.sessions)
 	if o.warmup > 0 {
 		for _, t := range targets {

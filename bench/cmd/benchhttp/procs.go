@@ -27,6 +27,7 @@ func start(name string, logFile string, argv []string, env []string, dir string)
 	if err != nil {
 		return nil, err
 	}
+	argv = pinned(argv)
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Stdout, cmd.Stderr = log, log
 	cmd.Env = append(os.Environ(), env...)

@@ -73,7 +73,8 @@ func (w *wrkRunner) run(url, cookieFile string, hot, track bool, d time.Duration
 		"-d", wrkSeconds(d), "--timeout", wrkSeconds(w.timeout),
 		"-s", script, url, "--", cookieFile, mode,
 	}
-	cmd := exec.Command(w.bin, args...)
+	argv := pinned(append([]string{w.bin}, args...))
+	cmd := exec.Command(argv[0], argv[1:]...)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
