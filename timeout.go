@@ -2,6 +2,7 @@ package session
 
 import (
 	"context"
+	"strings"
 	"time"
 )
 
@@ -24,11 +25,16 @@ type calls struct {
 	d     time.Duration
 	obs   Observer
 	spans SpanObserver // obs, when it implements SpanObserver
+	// plainPrefix is the key prefix under PlainStoreKeys, where a store key
+	// is the prefix and the raw id, and a store's error that names the key
+	// names the id: done redacts it before the Observer sees the error.
+	plainPrefix string
+	plain       bool
 }
 
 func newCalls(cfg *Config) calls {
 	spans, _ := cfg.Observer.(SpanObserver)
-	return calls{cfg.StoreTimeout, cfg.Observer, spans}
+	return calls{d: cfg.StoreTimeout, obs: cfg.Observer, spans: spans, plainPrefix: cfg.KeyPrefix, plain: cfg.PlainStoreKeys}
 }
 
 // start begins one call: the context to report it with (a SpanObserver's),
@@ -45,9 +51,12 @@ func (c calls) start(ctx context.Context, op string) (context.Context, context.C
 	return ctx, bctx, cancel, time.Now()
 }
 
-// done reports a finished call.
-func (c calls) done(ctx context.Context, op string, start time.Time, err error) {
+// done reports a finished call on key ("" for calls about a user).
+func (c calls) done(ctx context.Context, op string, start time.Time, err error, key string) {
 	if c.obs != nil {
+		if err != nil && c.plain && key != "" {
+			err = redact(err, strings.TrimPrefix(key, c.plainPrefix))
+		}
 		e := Event{Kind: EventStoreCall, Mode: ServerSide, Op: op, Outcome: outcomeOf(err), Duration: time.Since(start), Err: err}
 		c.obs.SessionEvent(ctx, e)
 		if c.spans != nil {
@@ -67,7 +76,7 @@ func (s boundedStore) Load(ctx context.Context, key string) (Record, error) {
 	ctx, bctx, cancel, t := s.start(ctx, OpLoad)
 	defer cancel()
 	rec, err := s.st.Load(bctx, key)
-	s.done(ctx, OpLoad, t, err)
+	s.done(ctx, OpLoad, t, err, key)
 	return rec, err
 }
 
@@ -75,7 +84,7 @@ func (s boundedStore) Save(ctx context.Context, key string, rec Record) error {
 	ctx, bctx, cancel, t := s.start(ctx, OpSave)
 	defer cancel()
 	err := s.st.Save(bctx, key, rec)
-	s.done(ctx, OpSave, t, err)
+	s.done(ctx, OpSave, t, err, key)
 	return err
 }
 
@@ -83,7 +92,7 @@ func (s boundedStore) Delete(ctx context.Context, key string) error {
 	ctx, bctx, cancel, t := s.start(ctx, OpDelete)
 	defer cancel()
 	err := s.st.Delete(bctx, key)
-	s.done(ctx, OpDelete, t, err)
+	s.done(ctx, OpDelete, t, err, key)
 	return err
 }
 
@@ -96,7 +105,7 @@ func (s boundedUpdater) SaveIfVersion(ctx context.Context, key string, rec Recor
 	ctx, bctx, cancel, t := s.start(ctx, OpSaveIfVersion)
 	defer cancel()
 	v, err := s.u.SaveIfVersion(bctx, key, rec)
-	s.done(ctx, OpSaveIfVersion, t, err)
+	s.done(ctx, OpSaveIfVersion, t, err, key)
 	return v, err
 }
 
@@ -109,7 +118,7 @@ func (s boundedToucher) Touch(ctx context.Context, key string, expires time.Time
 	ctx, bctx, cancel, t := s.start(ctx, OpTouch)
 	defer cancel()
 	err := s.t.Touch(bctx, key, expires)
-	s.done(ctx, OpTouch, t, err)
+	s.done(ctx, OpTouch, t, err, key)
 	return err
 }
 
@@ -122,7 +131,7 @@ func (s boundedUserIndex) UserSessions(ctx context.Context, userID string) ([]Re
 	ctx, bctx, cancel, t := s.start(ctx, OpUserSessions)
 	defer cancel()
 	infos, err := s.ui.UserSessions(bctx, userID)
-	s.done(ctx, OpUserSessions, t, err)
+	s.done(ctx, OpUserSessions, t, err, "")
 	return infos, err
 }
 
@@ -130,6 +139,6 @@ func (s boundedUserIndex) DeleteUserSessions(ctx context.Context, userID string,
 	ctx, bctx, cancel, t := s.start(ctx, OpDeleteUserSessions)
 	defer cancel()
 	n, err := s.ui.DeleteUserSessions(bctx, userID, except...)
-	s.done(ctx, OpDeleteUserSessions, t, err)
+	s.done(ctx, OpDeleteUserSessions, t, redact(err, except...), "")
 	return n, err
 }

@@ -9,11 +9,15 @@
 #      checkout by scripts/modproxy, as VERSION (default v0.1.0);
 #   3. then published to that proxy for the modules that need it.
 # Finally a consumer module outside the repository go-gets the core,
-# redisstore and sqlstore, builds a program with them, and go-installs
-# sessionctl@VERSION and runs `sessionctl --help`.
+# redisstore and sqlstore, builds a program with them, go-installs
+# sessionctl@VERSION and sessiondemo@VERSION (whose go.mod names the most
+# siblings: every one of them must be tagged, see RELEASING.md) and runs
+# `sessionctl --help`.
 #
-# MODCHECK_TESTS=1 also runs every module's tests with GOWORK=off (they are
-# the same code `make test` runs in the workspace; CI skips them for time).
+# MODCHECK_TESTS=1 also runs every module's tests with GOWORK=off, each
+# module against its siblings' published zips; MODCHECK_TESTS=short does
+# the same with -short (no browser tests), which is what CI runs. They are
+# the same tests `make test` runs in the workspace, with -race there.
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 version=${MODCHECK_VERSION:-v0.1.0}
@@ -76,7 +80,10 @@ for m in $order; do
   fi
   [ -s "$d/go.sum" ] || rm -f "$d/go.sum"
   (cd "$d" && go build ./... && go vet ./...) || fail "$m: build/vet with GOWORK=off"
-  if [ "${MODCHECK_TESTS:-}" = 1 ]; then (cd "$d" && go test -count=1 ./...) || fail "$m: tests with GOWORK=off"; fi
+  case "${MODCHECK_TESTS:-}" in
+    1) (cd "$d" && go test -count=1 ./...) || fail "$m: tests with GOWORK=off" ;;
+    short) (cd "$d" && go test -short -count=1 ./...) || fail "$m: tests (-short) with GOWORK=off" ;;
+  esac
   "$work/modproxy" -out "$work/proxy" -version "$version" "$d" >/dev/null
 done
 step "modules: $((SECONDS - start))s"
@@ -115,6 +122,7 @@ go get "github.com/flaskgo/session@$version" "github.com/flaskgo/session/redisst
 go mod tidy
 go build -o shop . && [ "$(./shop)" = ok ] || fail "consumer program"
 GOBIN=$work/bin go install "github.com/flaskgo/session/cmd/sessionctl@$version" || fail "go install sessionctl@$version"
+GOBIN=$work/bin go install "github.com/flaskgo/session/cmd/sessiondemo@$version" || fail "go install sessiondemo@$version"
 "$work/bin/sessionctl" --help >"$work/help" 2>&1 || fail "sessionctl --help: $(cat "$work/help")"
 grep -q decode "$work/help" || fail "sessionctl --help does not list its commands: $(cat "$work/help")"
-step "consumer: go get core+redisstore+sqlstore, build, go install sessionctl@$version, --help: ok ($((SECONDS - start))s)"
+step "consumer: go get core+redisstore+sqlstore, build, go install sessionctl@$version and sessiondemo@$version, --help: ok ($((SECONDS - start))s)"
