@@ -15,6 +15,7 @@ import (
 	"github.com/flaskgo/session/internal/testenv"
 
 	"github.com/go-sql-driver/mysql"
+	"github.com/redis/go-redis/v9"
 )
 
 func TestParseStoreSpec(t *testing.T) {
@@ -204,6 +205,27 @@ func TestSQLiteBadPath(t *testing.T) {
 		_, err = openStore(context.Background(), spec, nil)
 		if err == nil || !strings.Contains(err.Error(), tc.want) || strings.Contains(err.Error(), "out of memory") {
 			t.Errorf("sqlite:%s: error %v, want one containing %q", tc.path, err, tc.want)
+		}
+	}
+}
+
+func TestBoundRedisKeepsWhatTheURLSets(t *testing.T) {
+	for _, tc := range []struct {
+		url              string
+		dial, read       time.Duration
+		retries, dialers int
+	}{
+		{"redis://127.0.0.1:6379/0", 250 * time.Millisecond, 500 * time.Millisecond, 1, 1},
+		{"redis://127.0.0.1:6379/0?dial_timeout=2s&read_timeout=1s&max_retries=3", 2 * time.Second, time.Second, 3, 1},
+	} {
+		opt, err := redis.ParseURL(tc.url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		boundRedis(opt)
+		if !opt.ContextTimeoutEnabled || opt.DialTimeout != tc.dial || opt.ReadTimeout != tc.read ||
+			opt.MaxRetries != tc.retries || opt.DialerRetries != tc.dialers || opt.PoolTimeout != 500*time.Millisecond {
+			t.Errorf("%s: %+v", tc.url, opt)
 		}
 	}
 }
