@@ -397,7 +397,7 @@ func startSweeper(sw session.Sweeper, interval time.Duration, logger *slog.Logge
 // boundRedis applies the go-redis settings of docs/reliability.md where the
 // URL left the defaults: go-redis then honours the Manager's StoreTimeout
 // (500 ms) instead of waiting its own 3 s read timeout, and a dead server
-// costs a request one dial of 250 ms, not five.
+// fails a request after one short dial instead of five retried ones.
 func boundRedis(opt *redis.Options) {
 	opt.ContextTimeoutEnabled = true
 	if opt.DialTimeout == 0 {
