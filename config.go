@@ -185,7 +185,10 @@ type Config struct {
 	OnInvalidCookie func(r *http.Request, err error)
 	// OnChangeAfterCommit, when set, is told about every change made to a
 	// session after its response was committed; such changes are lost. The
-	// error wraps ErrChangedAfterCommit and names the key. It is also logged.
+	// error wraps ErrChangedAfterCommit and names the key; it is also called
+	// when the handler wrote its response around the middleware's writer
+	// (a framework writer that tells it wrote, as gin's does), so that the
+	// commit's cookie could not be sent. It is also logged.
 	// It runs while the session is locked: it must not use the Session.
 	OnChangeAfterCommit func(r *http.Request, err error)
 	// Observer, when set, is told about every session event (created,

@@ -134,12 +134,28 @@ func (m *Manager) observeCommit(s *Session, tok Token, err error, d time.Duratio
 
 // lateChange reports a change made after the commit.
 func (m *Manager) lateChange(ctx context.Context, r *http.Request, key string) {
-	err := fmt.Errorf("%w: key %q (the response had already started; the change is lost)", ErrChangedAfterCommit, key)
+	m.reportLost(ctx, r, fmt.Errorf("%w: key %q (the response had already started; the change is lost)", ErrChangedAfterCommit, key))
+}
+
+// reportLost logs a lost change and tells the Observer and
+// OnChangeAfterCommit.
+func (m *Manager) reportLost(ctx context.Context, r *http.Request, err error) {
 	m.cfg.Logger.Error("session change lost", "err", err, "path", pathOf(r))
 	m.emit(ctx, Event{Kind: EventChangedAfterCommit, Err: err})
 	if m.cfg.OnChangeAfterCommit != nil {
 		m.cfg.OnChangeAfterCommit(r, err)
 	}
+}
+
+// lostAround reports a commit whose cookie (or error answer, when cause is
+// not nil) could not be sent because the response had been written around
+// the session writer.
+func (m *Manager) lostAround(ctx context.Context, r *http.Request, cause error) {
+	err := fmt.Errorf("%w: the response was written around the session middleware's writer (a framework's own writer, such as gin's c.Writer: use ginsession), so the session cookie could not be sent", ErrChangedAfterCommit)
+	if cause != nil {
+		err = fmt.Errorf("%w; the commit failed too: %w", err, cause)
+	}
+	m.reportLost(ctx, r, err)
 }
 
 // rejected reports an incoming token that was not accepted.

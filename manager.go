@@ -60,8 +60,21 @@ func (m *Manager) Handler(next http.Handler) http.Handler {
 		sw.start()
 		defer s.releaseAfterPanic()
 		next.ServeHTTP(sw, r)
+		if !sw.committed && wroteAround(w) {
+			sw.commitAround()
+			return
+		}
 		sw.commit()
 	})
+}
+
+// wroteAround reports whether the response already started through a writer
+// other than the session writer: a framework writer that knows whether it
+// wrote (gin's and negroni's have Written) and says it did, while the handler
+// never wrote to the writer it was given. Plain net/http writers cannot tell.
+func wroteAround(w http.ResponseWriter) bool {
+	ww, ok := w.(interface{ Written() bool })
+	return ok && ww.Written()
 }
 
 // From returns the request's Session from the innermost Manager's middleware.

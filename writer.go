@@ -54,6 +54,18 @@ func (w *sessionWriter) commit() bool {
 	return true
 }
 
+// commitAround commits a session whose response was written around this
+// writer (see wroteAround). A store write still happens; a Set-Cookie can no
+// longer reach the client, and that loss is reported like a change after
+// the commit instead of passing silently.
+func (w *sessionWriter) commitAround() {
+	before := len(w.rw.Header().Values("Set-Cookie"))
+	w.commit()
+	if len(w.rw.Header().Values("Set-Cookie")) > before || w.failed != nil {
+		w.s.m.lostAround(w.s.ctx, w.s.req, w.failed)
+	}
+}
+
 func (w *sessionWriter) errReplaced() error {
 	return fmt.Errorf("session: response replaced by the error handler: %w", w.failed)
 }

@@ -1,8 +1,10 @@
 package ginsession_test
 
 import (
+	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -150,8 +152,19 @@ func TestGinAdapter(t *testing.T) {
 // The natural wiring without the adapter loses every write silently: this is
 // what the adapter exists for. If gin ever changes so that this wiring
 // works, the test says so.
-func TestNaiveGinWiringLosesWrites(t *testing.T) {
-	m, _ := session.New(session.Config{SecretKey: secret})
+// TestNaiveGinWiringIsLoud wraps m.Handler around c.Next() without the
+// adapter: gin's handlers write to c.Writer, around the session writer, so
+// the Set-Cookie of a new session cannot be sent. The library cannot save
+// that write, but it must not lose it silently: it logs an error and calls
+// OnChangeAfterCommit.
+func TestNaiveGinWiringIsLoud(t *testing.T) {
+	var log strings.Builder
+	var reported []error
+	m, _ := session.New(session.Config{
+		SecretKey:           secret,
+		Logger:              slog.New(slog.NewTextHandler(&log, nil)),
+		OnChangeAfterCommit: func(r *http.Request, err error) { reported = append(reported, err) },
+	})
 	r := gin.New()
 	r.Use(func(c *gin.Context) {
 		m.Handler(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
@@ -164,12 +177,26 @@ func TestNaiveGinWiringLosesWrites(t *testing.T) {
 		s.Set("n", 1)
 		c.JSON(http.StatusOK, gin.H{"n": 1})
 	})
+	r.GET("/read", func(c *gin.Context) {
+		session.From(c.Request).Get("n") // nothing to send: nothing lost
+		c.String(http.StatusOK, "ok")
+	})
 	c := newClient(t, r)
 	if code, _ := c.do("GET", "/count"); code != 200 {
 		t.Fatalf("status %d", code)
 	}
 	if c.cookie() != "" {
 		t.Error("the naive wiring kept the write: the adapter may no longer be needed")
+	}
+	if len(reported) != 1 || !errors.Is(reported[0], session.ErrChangedAfterCommit) || !strings.Contains(reported[0].Error(), "ginsession") {
+		t.Errorf("OnChangeAfterCommit got %v, want one ErrChangedAfterCommit naming ginsession", reported)
+	}
+	if !strings.Contains(log.String(), "level=ERROR") || !strings.Contains(log.String(), "written around") {
+		t.Errorf("no error logged: %q", log.String())
+	}
+	reported = nil
+	if code, _ := c.do("GET", "/read"); code != 200 || len(reported) != 0 {
+		t.Errorf("a read-only request: status %d, reported %v", code, reported)
 	}
 }
 
