@@ -27,7 +27,8 @@ type calls struct {
 	spans SpanObserver // obs, when it implements SpanObserver
 	// plainPrefix is the key prefix under PlainStoreKeys, where a store key
 	// is the prefix and the raw id, and a store's error that names the key
-	// names the id: done redacts it before the Observer sees the error.
+	// names the id: the wrappers redact it (redactKey) before the error
+	// reaches the Observer or the caller.
 	plainPrefix string
 	plain       bool
 }
@@ -51,12 +52,17 @@ func (c calls) start(ctx context.Context, op string) (context.Context, context.C
 	return ctx, bctx, cancel, time.Now()
 }
 
-// done reports a finished call on key ("" for calls about a user).
-func (c calls) done(ctx context.Context, op string, start time.Time, err error, key string) {
+// redactKey removes the raw id from a store error about key.
+func (c calls) redactKey(err error, key string) error {
+	if err != nil && c.plain {
+		return redact(err, strings.TrimPrefix(key, c.plainPrefix))
+	}
+	return err
+}
+
+// done reports a finished call.
+func (c calls) done(ctx context.Context, op string, start time.Time, err error) {
 	if c.obs != nil {
-		if err != nil && c.plain && key != "" {
-			err = redact(err, strings.TrimPrefix(key, c.plainPrefix))
-		}
 		e := Event{Kind: EventStoreCall, Mode: ServerSide, Op: op, Outcome: outcomeOf(err), Duration: time.Since(start), Err: err}
 		c.obs.SessionEvent(ctx, e)
 		if c.spans != nil {
@@ -76,23 +82,24 @@ func (s boundedStore) Load(ctx context.Context, key string) (Record, error) {
 	ctx, bctx, cancel, t := s.start(ctx, OpLoad)
 	defer cancel()
 	rec, err := s.st.Load(bctx, key)
-	s.done(ctx, OpLoad, t, err, key)
+	err = s.redactKey(err, key)
+	s.done(ctx, OpLoad, t, err)
 	return rec, err
 }
 
 func (s boundedStore) Save(ctx context.Context, key string, rec Record) error {
 	ctx, bctx, cancel, t := s.start(ctx, OpSave)
 	defer cancel()
-	err := s.st.Save(bctx, key, rec)
-	s.done(ctx, OpSave, t, err, key)
+	err := s.redactKey(s.st.Save(bctx, key, rec), key)
+	s.done(ctx, OpSave, t, err)
 	return err
 }
 
 func (s boundedStore) Delete(ctx context.Context, key string) error {
 	ctx, bctx, cancel, t := s.start(ctx, OpDelete)
 	defer cancel()
-	err := s.st.Delete(bctx, key)
-	s.done(ctx, OpDelete, t, err, key)
+	err := s.redactKey(s.st.Delete(bctx, key), key)
+	s.done(ctx, OpDelete, t, err)
 	return err
 }
 
@@ -105,7 +112,8 @@ func (s boundedUpdater) SaveIfVersion(ctx context.Context, key string, rec Recor
 	ctx, bctx, cancel, t := s.start(ctx, OpSaveIfVersion)
 	defer cancel()
 	v, err := s.u.SaveIfVersion(bctx, key, rec)
-	s.done(ctx, OpSaveIfVersion, t, err, key)
+	err = s.redactKey(err, key)
+	s.done(ctx, OpSaveIfVersion, t, err)
 	return v, err
 }
 
@@ -117,8 +125,8 @@ type boundedToucher struct {
 func (s boundedToucher) Touch(ctx context.Context, key string, expires time.Time) error {
 	ctx, bctx, cancel, t := s.start(ctx, OpTouch)
 	defer cancel()
-	err := s.t.Touch(bctx, key, expires)
-	s.done(ctx, OpTouch, t, err, key)
+	err := s.redactKey(s.t.Touch(bctx, key, expires), key)
+	s.done(ctx, OpTouch, t, err)
 	return err
 }
 
@@ -131,7 +139,7 @@ func (s boundedUserIndex) UserSessions(ctx context.Context, userID string) ([]Re
 	ctx, bctx, cancel, t := s.start(ctx, OpUserSessions)
 	defer cancel()
 	infos, err := s.ui.UserSessions(bctx, userID)
-	s.done(ctx, OpUserSessions, t, err, "")
+	s.done(ctx, OpUserSessions, t, err)
 	return infos, err
 }
 
@@ -139,6 +147,7 @@ func (s boundedUserIndex) DeleteUserSessions(ctx context.Context, userID string,
 	ctx, bctx, cancel, t := s.start(ctx, OpDeleteUserSessions)
 	defer cancel()
 	n, err := s.ui.DeleteUserSessions(bctx, userID, except...)
-	s.done(ctx, OpDeleteUserSessions, t, redact(err, except...), "")
+	err = redact(err, except...)
+	s.done(ctx, OpDeleteUserSessions, t, err)
 	return n, err
 }
